@@ -1,0 +1,5 @@
+"""lmkg: a knowledge graph of language models."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,136 @@
+"""The app factory: `create_app(settings)` builds a FastAPI app with its own store."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from lmkg import __version__
+from lmkg.config import Settings
+from lmkg.errors import (
+    ConflictError,
+    EntryError,
+    LmkgError,
+    NotFoundError,
+    QuerySyntaxError,
+    StoreError,
+    StoreUnavailableError,
+)
+from lmkg.knowledge import KnowledgeGraph
+from lmkg.store import Store, open_store
+
+log = logging.getLogger("lmkg.http")
+
+
+def _error(status_code: int, detail: object, **extra: object) -> JSONResponse:
+    return JSONResponse({"status": status_code, "detail": detail, **extra}, status_code=status_code)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        response = _error(exc.status_code, exc.detail)
+        for key, value in (exc.headers or {}).items():
+            response.headers[key] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+            for err in exc.errors()
+        ]
+        return _error(422, "The request is not valid.", problems=problems)
+
+    @app.exception_handler(EntryError)
+    async def entry_invalid(request: Request, exc: EntryError) -> Response:
+        problems = [{"where": field, "message": message} for field, message in exc.problems]
+        return _error(422, f"The model entry cannot be read: {exc}", problems=problems)
+
+    @app.exception_handler(QuerySyntaxError)
+    async def query_invalid(request: Request, exc: QuerySyntaxError) -> Response:
+        return _error(400, str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _error(404, str(exc))
+
+    @app.exception_handler(ConflictError)
+    async def conflict(request: Request, exc: ConflictError) -> Response:
+        return _error(409, str(exc))
+
+    @app.exception_handler(StoreUnavailableError)
+    async def store_down(request: Request, exc: StoreUnavailableError) -> Response:
+        response = _error(503, str(exc))
+        response.headers["Retry-After"] = "5"
+        return response
+
+    @app.exception_handler(StoreError)
+    async def store_failed(request: Request, exc: StoreError) -> Response:
+        log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+        return _error(503, str(exc))
+
+    @app.exception_handler(LmkgError)
+    async def lmkg_error(request: Request, exc: LmkgError) -> Response:
+        return _error(400, str(exc))
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
+    """Build the lmkg HTTP app; the store opens at start-up (from settings unless given)."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = store if store is not None else open_store(settings)
+        kg = KnowledgeGraph(opened, settings)
+        kg.ensure_seeded()
+        app.state.settings = settings
+        app.state.kg = kg
+        try:
+            yield
+        finally:
+            if store is None:
+                opened.close()
+
+    app = FastAPI(
+        title="lmkg",
+        version=__version__,
+        summary="A knowledge graph of language models: SPARQL, REST look-ups and validated writes.",
+        lifespan=lifespan,
+    )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "Accept"],
+        )
+
+    @app.middleware("http")
+    async def log_requests(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
+        return response
+
+    _install_error_handlers(app)
+    from lmkg.api.routers import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,57 @@
+"""Settings read once from LMKG_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+"""The checkout lmkg is installed from (editable install): ontology/, shapes/, queries/ live here."""
+
+
+def _default_store() -> str:
+    return str(Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lmkg" / "store")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about lmkg; build with `Settings.from_env()` or directly in tests."""
+
+    store: str = field(default_factory=_default_store)
+    store_update: str | None = None
+    store_graphs: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: str | None = None
+    query_timeout: float = 30.0
+    cors_origins: tuple[str, ...] = ()
+    ontology_dir: Path = PROJECT_ROOT / "ontology"
+    shapes_dir: Path = PROJECT_ROOT / "shapes"
+    queries_dir: Path = PROJECT_ROOT / "queries"
+    seed_examples: bool = True
+
+    @property
+    def is_remote(self) -> bool:
+        return self.store.startswith(("http://", "https://"))
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        defaults = cls()
+        try:
+            port = int(env.get("LMKG_PORT", defaults.port))
+            timeout = float(env.get("LMKG_QUERY_TIMEOUT", defaults.query_timeout))
+        except ValueError as exc:
+            raise ValueError(f"LMKG_PORT and LMKG_QUERY_TIMEOUT must be numbers: {exc}") from exc
+        cors = tuple(o.strip() for o in env.get("LMKG_CORS_ORIGINS", "").split(",") if o.strip())
+        return cls(
+            store=env.get("LMKG_STORE", defaults.store),
+            store_update=env.get("LMKG_STORE_UPDATE") or None,
+            store_graphs=env.get("LMKG_STORE_GRAPHS") or None,
+            host=env.get("LMKG_HOST", defaults.host),
+            port=port,
+            token=env.get("LMKG_TOKEN") or None,
+            query_timeout=timeout,
+            cors_origins=cors,
+        )

@@ -1,0 +1,39 @@
+"""One base exception for lmkg, with a subclass per kind of failure."""
+
+from __future__ import annotations
+
+
+class LmkgError(Exception):
+    """Base of every error lmkg raises on purpose; its message says what failed and where."""
+
+
+class EntryError(LmkgError):
+    """A model entry cannot be read: malformed JSON, wrong field types, a bad identifier."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+
+
+class StoreError(LmkgError):
+    """The store failed or cannot be reached."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store cannot be reached now; a retry later may succeed."""
+
+
+class QuerySyntaxError(LmkgError):
+    """A SPARQL query or update does not parse; the message carries the line and column."""
+
+
+class NotFoundError(LmkgError):
+    """A model, class or named query does not exist."""
+
+
+class ConflictError(LmkgError):
+    """A model entry with this identifier already exists."""
+
+
+class ReasoningError(LmkgError):
+    """The reasoner found the knowledge graph inconsistent, or could not run."""

@@ -1,0 +1,135 @@
+"""The Store protocol: what lmkg needs from an RDF store, embedded or remote."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Identifier, Node
+
+from lmkg.vocab import GRAPH_INFERRED
+
+Row = dict[str, Identifier]
+"""One SELECT solution: variable name (without '?') to an rdflib term; unbound variables are absent."""
+
+
+@dataclass(frozen=True)
+class RawResult:
+    """A query result already serialised by the engine, ready to send to a client."""
+
+    kind: str  # "select", "ask" or "graph"
+    media_type: str
+    body: bytes
+
+
+@dataclass
+class GraphWrite:
+    """One atomic change: graphs replaced whole, subjects whose inferred triples are replaced.
+
+    Every graph in `replace` is cleared and then filled with its new triples (an empty graph
+    removes it); for every subject in `inferred_subjects`, its triples in the inferred graph
+    are removed and `inferred` is added. All of it happens in one transaction.
+    """
+
+    replace: dict[URIRef, Graph] = field(default_factory=dict)
+    inferred_subjects: set[URIRef] = field(default_factory=set)
+    inferred: Graph = field(default_factory=Graph)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An RDF dataset with a SPARQL 1.1 engine; the default graph of queries is the union of all graphs."""
+
+    def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
+        """Run a SELECT query, with variables pre-bound (never pasted into the text)."""
+        ...
+
+    def ask(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> bool:
+        """Run an ASK query."""
+        ...
+
+    def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
+        """Run a CONSTRUCT or DESCRIBE query into an rdflib Graph."""
+        ...
+
+    def execute(
+        self,
+        query: str,
+        *,
+        select_format: str,
+        graph_format: str,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> RawResult:
+        """Run any query and serialise its result in the given media type (/sparql's path)."""
+        ...
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update in one transaction."""
+        ...
+
+    def write(self, change: GraphWrite) -> None:
+        """Apply one GraphWrite atomically: all of it or none of it."""
+        ...
+
+    def graph(self, graph_iri: URIRef) -> Graph:
+        """The triples of one named graph."""
+        ...
+
+    def load_graph(self, graph_iri: URIRef, data: Graph) -> None:
+        """Replace one named graph with `data` (bulk; used for the ontology and seeding)."""
+        ...
+
+    def graph_names(self) -> list[URIRef]:
+        """The named graphs in the store."""
+        ...
+
+    def triple_count(self) -> int:
+        """The number of quads in the store, over all graphs."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...
+
+
+def _nt(term: Node) -> str:
+    """A term in N-Triples syntax, as SPARQL Update's INSERT DATA accepts it."""
+    if isinstance(term, URIRef | Literal):
+        return term.n3()
+    raise ValueError(f"blank nodes and variables cannot be written by lmkg: {term!r}")
+
+
+def triples_block(graph: Graph) -> str:
+    return "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in graph)
+
+
+def write_as_update(change: GraphWrite) -> str:
+    """The SPARQL Update request that applies a GraphWrite; one request is one transaction."""
+    operations: list[str] = []
+    for graph_iri in change.replace:
+        operations.append(f"DROP SILENT GRAPH {_nt(graph_iri)}")
+    for subject in sorted(change.inferred_subjects):
+        operations.append(
+            f"DELETE WHERE {{ GRAPH {_nt(GRAPH_INFERRED)} {{ {_nt(subject)} ?p ?o }} }}"
+        )
+    inserts = [
+        f"GRAPH {_nt(graph_iri)} {{\n{triples_block(data)}\n}}"
+        for graph_iri, data in change.replace.items()
+        if len(data)
+    ]
+    if len(change.inferred):
+        inserts.append(f"GRAPH {_nt(GRAPH_INFERRED)} {{\n{triples_block(change.inferred)}\n}}")
+    if inserts:
+        operations.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
+    return " ;\n".join(operations)
+
+
+def quads_of(change: GraphWrite) -> Iterable[tuple[Node, Node, Node, URIRef]]:
+    for graph_iri, data in change.replace.items():
+        for s, p, o in data:
+            yield s, p, o, graph_iri
+    for s, p, o in change.inferred:
+        yield s, p, o, GRAPH_INFERRED

@@ -1,0 +1,177 @@
+"""The embedded store: pyoxigraph on RocksDB in a local directory."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.term import Identifier
+
+from lmkg.errors import QuerySyntaxError, StoreError
+from lmkg.store.base import GraphWrite, RawResult, Row, write_as_update
+from lmkg.store.terms import to_oxigraph, to_rdflib
+
+_RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/n-quads": ox.RdfFormat.N_QUADS,
+    "application/trig": ox.RdfFormat.TRIG,
+}
+SELECT_MEDIA_TYPES = tuple(_RESULTS_FORMATS)
+GRAPH_MEDIA_TYPES = tuple(_GRAPH_FORMATS)
+
+
+def _syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
+    message = str(exc)
+    # Oxigraph reports "error at LINE:COLUMN: ..."; say so in words people read.
+    match = re.match(r"error at (\d+):(\d+): (.*)", message, re.S)
+    if match:
+        line, column, detail = match.groups()
+        message = f"SPARQL syntax error at line {line}, column {column}: {detail}"
+    else:
+        message = f"SPARQL syntax error: {message}"
+    return QuerySyntaxError(message)
+
+
+class OxigraphStore:
+    """A Store on pyoxigraph; `path=None` keeps everything in memory (tests, benchmarks)."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        try:
+            if path is None:
+                self._store = ox.Store()
+            else:
+                Path(path).mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the embedded store at {path}: {exc}") from exc
+        self.location = str(path) if path is not None else ":memory:"
+
+    @property
+    def raw(self) -> ox.Store:
+        """The pyoxigraph store itself, for bulk paths that need its own API."""
+        return self._store
+
+    def _run(
+        self,
+        query: str,
+        bindings: Mapping[str, Identifier] | None,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        substitutions = (
+            {ox.Variable(name): to_oxigraph(value) for name, value in bindings.items()}
+            if bindings
+            else None
+        )
+        try:
+            if default_graph_uris or named_graph_uris:
+                return self._store.query(
+                    query,
+                    default_graph=[ox.NamedNode(g) for g in default_graph_uris] or None,
+                    named_graphs=[ox.NamedNode(g) for g in named_graph_uris] or None,
+                    substitutions=substitutions,
+                )
+            return self._store.query(
+                query, use_default_graph_as_union=True, substitutions=substitutions
+            )
+        except SyntaxError as exc:
+            raise _syntax_error(exc, query) from exc
+        except OSError as exc:
+            raise StoreError(f"the embedded store failed to run a query: {exc}") from exc
+
+    def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QuerySyntaxError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        rows: list[Row] = []
+        for solution in result:
+            row: Row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = to_rdflib(value)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> bool:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryBoolean):
+            raise QuerySyntaxError("expected an ASK query")
+        return bool(result)
+
+    def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
+        result = self._run(query, bindings)
+        if not isinstance(result, ox.QueryTriples):
+            raise QuerySyntaxError("expected a CONSTRUCT or DESCRIBE query")
+        graph = Graph()
+        for triple in result:
+            graph.add(
+                (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
+            )
+        return graph
+
+    def execute(
+        self,
+        query: str,
+        *,
+        select_format: str,
+        graph_format: str,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> RawResult:
+        result = self._run(
+            query,
+            None,
+            default_graph_uris=default_graph_uris,
+            named_graph_uris=named_graph_uris,
+        )
+        if isinstance(result, ox.QueryTriples):
+            body = result.serialize(format=_GRAPH_FORMATS[graph_format])
+            return RawResult("graph", graph_format, body or b"")
+        body = result.serialize(format=_RESULTS_FORMATS[select_format])
+        kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
+        return RawResult(kind, select_format, body or b"")
+
+    def update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as exc:
+            raise _syntax_error(exc, update) from exc
+        except OSError as exc:
+            raise StoreError(f"the embedded store failed to apply an update: {exc}") from exc
+
+    def write(self, change: GraphWrite) -> None:
+        self.update(write_as_update(change))
+
+    def graph(self, graph_iri: URIRef) -> Graph:
+        graph = Graph()
+        for quad in self._store.quads_for_pattern(None, None, None, ox.NamedNode(str(graph_iri))):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
+        return graph
+
+    def load_graph(self, graph_iri: URIRef, data: Graph) -> None:
+        self.write(GraphWrite(replace={graph_iri: data}))
+
+    def graph_names(self) -> list[URIRef]:
+        return [URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+
+    def triple_count(self) -> int:
+        return len(self._store)
+
+    def close(self) -> None:
+        self._store.flush() if self.location != ":memory:" else None
+        del self._store

@@ -1,0 +1,124 @@
+"""The lmkg vocabulary and the IRIs of its graphs and resources: no IRI strings elsewhere."""
+
+from __future__ import annotations
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DefinedNamespace
+
+
+class LMKG(DefinedNamespace):
+    """Terms of the lmkg ontology (ontology/lmkg.ttl); a misspelt term raises."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/lmkg/ontology#")
+
+    # classes: models and their categories
+    LanguageModel: URIRef  # a trained model of natural language
+    LargeLanguageModel: URIRef  # classified large by its source
+    SmallLanguageModel: URIRef  # classified small by its source
+    ModelUnderSizeThreshold: URIRef  # at most 10 billion parameters
+    ModelOverSizeThreshold: URIRef  # more than 10 billion parameters
+    # classes a reasoner fills
+    PortableModel: URIRef  # high portability
+    CheapToFineTuneModel: URIRef  # low fine-tuning cost
+    RealTimeCapableModel: URIRef  # fast processing
+    EdgeDeployableModel: URIRef  # portable and low resource demand
+    VersatileModel: URIRef  # versatile generation
+    SpecialisedModel: URIRef  # focused generation
+    # value partitions
+    Trait: URIRef  # parent of every value partition
+    TrainingDataScope: URIRef
+    BroadTrainingData: URIRef
+    FocusedTrainingData: URIRef
+    GenerationScope: URIRef
+    VersatileGeneration: URIRef
+    FocusedGeneration: URIRef
+    ResourceDemand: URIRef
+    HighResourceDemand: URIRef
+    LowResourceDemand: URIRef
+    ProcessingSpeed: URIRef
+    FastProcessing: URIRef
+    SlowProcessing: URIRef
+    Portability: URIRef
+    HighPortability: URIRef
+    LowPortability: URIRef
+    FineTuningCost: URIRef
+    LowFineTuningCost: URIRef
+    HighFineTuningCost: URIRef
+    # other classes
+    Organisation: URIRef  # develops models
+    AIProduct: URIRef  # a product built on a model, not a model
+    SourceDocument: URIRef  # a document whose claims are recorded
+    SourceClaim: URIRef  # what a source says, in its words
+    # properties
+    parameterCount: URIRef  # xsd:integer
+    hasTrainingDataScope: URIRef
+    hasGenerationScope: URIRef
+    hasResourceDemand: URIRef
+    hasProcessingSpeed: URIRef
+    hasPortability: URIRef
+    hasFineTuningCost: URIRef
+    specializesIn: URIRef  # topic, task or industry, in words
+    task: URIRef  # task, in words
+    developedBy: URIRef  # model or product -> organisation
+    builtOn: URIRef  # product -> model
+    variantOf: URIRef  # variant -> family
+    fineTunedFrom: URIRef  # model -> base model
+    releaseDate: URIRef  # xsd:dateTime
+    license: URIRef  # SPDX identifier or "proprietary"
+    openWeights: URIRef  # xsd:boolean
+    trainingTokens: URIRef  # xsd:integer
+    trainingCompute: URIRef  # xsd:double, FLOP
+    claimAbout: URIRef  # claim -> thing
+    claimIn: URIRef  # claim -> source document
+    claimText: URIRef  # the source's words
+    claimedKind: URIRef  # "llm" or "slm"
+    curatorNote: URIRef  # what checking the claim found
+    # annotation properties
+    sourceStatement: URIRef  # the source sentence an axiom states
+    thresholdParameters: URIRef  # the threshold of a size class, as a number
+
+
+MLS = Namespace("http://www.w3.org/ns/mls#")
+AIO = Namespace("https://w3id.org/aio/")
+SCHEMA = Namespace("https://schema.org/")
+VANN = Namespace("http://purl.org/vocab/vann/")
+
+ONTOLOGY_IRI = URIRef("https://w3id.org/lmkg/ontology")
+MODEL = Namespace("https://w3id.org/lmkg/model/")
+ORG = Namespace("https://w3id.org/lmkg/org/")
+PRODUCT = Namespace("https://w3id.org/lmkg/product/")
+SOURCE = Namespace("https://w3id.org/lmkg/source/")
+
+GRAPH_ONTOLOGY = URIRef("https://w3id.org/lmkg/graph/ontology")
+GRAPH_SOURCE = URIRef("https://w3id.org/lmkg/graph/source")
+GRAPH_INFERRED = URIRef("https://w3id.org/lmkg/graph/inferred")
+GRAPH_MODEL = Namespace("https://w3id.org/lmkg/graph/model/")
+
+PREFIXES: dict[str, str] = {
+    "lmkg": str(LMKG._NS),
+    "model": str(MODEL),
+    "org": str(ORG),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "prov": "http://www.w3.org/ns/prov#",
+}
+"""Prefixes pre-declared for named queries, the CLI and the web UI's editor."""
+
+
+def model_iri(model_id: str) -> URIRef:
+    return MODEL[model_id]
+
+
+def model_graph(model_id: str) -> URIRef:
+    return GRAPH_MODEL[model_id]
+
+
+def model_id_of(iri: str) -> str | None:
+    """The id of a model IRI, or None when the IRI is not a model entry."""
+    prefix = str(MODEL)
+    return iri[len(prefix):] if iri.startswith(prefix) else None
