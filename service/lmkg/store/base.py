@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
 from lmkg.vocab import GRAPH_INFERRED
@@ -95,11 +96,43 @@ class Store(Protocol):
         ...
 
 
+_WHERE_OPEN = re.compile(r"\bWHERE\s*\{|\bASK\s*\{", re.IGNORECASE)
+
+
+def bind_values(query: str, bindings: Mapping[str, Identifier] | None) -> str:
+    """The query with its variables pre-bound by a VALUES block at the start of its WHERE clause.
+
+    Values are serialised as RDF terms (rdflib escapes them), never pasted as text, so a
+    value cannot change the query's structure. Standard SPARQL 1.1: it runs on every store.
+    """
+    if not bindings:
+        return query
+    match = _WHERE_OPEN.search(_mask_comments_and_strings(query))
+    if match is None:
+        raise ValueError("a query with parameters needs a WHERE { ... } (or ASK { ... }) clause")
+    names = " ".join(f"?{name}" for name in bindings)
+    values = " ".join(_nt(value) for value in bindings.values())
+    block = f" VALUES ({names}) {{ ({values}) }} "
+    return query[: match.end()] + block + query[match.end() :]
+
+
+def _mask_comments_and_strings(query: str) -> str:
+    """The query with comments and string literals blanked out (same length), for searching."""
+    return re.sub(
+        r'#[^\n]*|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'',
+        lambda m: " " * len(m.group(0)),
+        query,
+    )
+
+
 def _nt(term: Node) -> str:
     """A term in N-Triples syntax, as SPARQL Update's INSERT DATA accepts it."""
     if isinstance(term, URIRef | Literal):
         return term.n3()
-    raise ValueError(f"blank nodes and variables cannot be written by lmkg: {term!r}")
+    if isinstance(term, BNode):
+        # Blank node labels are scoped to one request: the store mints fresh nodes.
+        return f"_:b{term}"
+    raise ValueError(f"variables cannot be written by lmkg: {term!r}")
 
 
 def triples_block(graph: Graph) -> str:

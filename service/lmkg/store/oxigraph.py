@@ -11,8 +11,8 @@ from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, StoreError
-from lmkg.store.base import GraphWrite, RawResult, Row, write_as_update
-from lmkg.store.terms import to_oxigraph, to_rdflib
+from lmkg.store.base import GraphWrite, RawResult, Row, bind_values, write_as_update
+from lmkg.store.terms import to_rdflib
 
 _RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -71,22 +71,15 @@ class OxigraphStore:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        substitutions = (
-            {ox.Variable(name): to_oxigraph(value) for name, value in bindings.items()}
-            if bindings
-            else None
-        )
+        query = bind_values(query, bindings)
         try:
             if default_graph_uris or named_graph_uris:
                 return self._store.query(
                     query,
                     default_graph=[ox.NamedNode(g) for g in default_graph_uris] or None,
                     named_graphs=[ox.NamedNode(g) for g in named_graph_uris] or None,
-                    substitutions=substitutions,
                 )
-            return self._store.query(
-                query, use_default_graph_as_union=True, substitutions=substitutions
-            )
+            return self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise _syntax_error(exc, query) from exc
         except OSError as exc:

@@ -1,0 +1,298 @@
+"""The knowledge graph: the store with the ontology, shapes and classifier around it.
+
+Every write goes through here, whether it comes from the CLI, the HTTP API or
+an importer: JSON or RDF -> entry graph -> SHACL validation -> classification
+-> one atomic write of the entry graph and its inferred triples.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from lmkg.config import Settings
+from lmkg.entries import Entry, with_provenance
+from lmkg.errors import ConflictError, NotFoundError
+from lmkg.ontology import entry_subjects, ontology_graph, split_examples
+from lmkg.queries import QueryCatalogue
+from lmkg.reasoning import Classification, Classifier, HermitResult, run_hermit
+from lmkg.store import GraphWrite, Store
+from lmkg.validation import Severity, ValidationReport, ValidationResult, Validator
+from lmkg.vocab import (
+    GRAPH_INFERRED,
+    GRAPH_MODEL,
+    GRAPH_ONTOLOGY,
+    GRAPH_SOURCE,
+    LMKG,
+    model_graph,
+    model_iri,
+)
+
+
+class WriteMode(str, Enum):
+    CREATE = "create"  # refuse an id that exists (POST)
+    REPLACE = "replace"  # refuse an id that does not exist (PUT)
+    UPSERT = "upsert"  # either (seeding, import)
+
+
+@dataclass
+class Assessment:
+    """An entry after validation and classification: the report, and what was concluded."""
+
+    entry: Entry
+    report: ValidationReport
+    classification: Classification | None
+
+    @property
+    def ok(self) -> bool:
+        return self.report.conforms
+
+    def inferred_graph(self) -> Graph:
+        graph = Graph()
+        if self.classification is not None:
+            for cls in sorted(self.classification.inferred):
+                graph.add((self.entry.iri, RDF.type, cls))
+        return graph
+
+
+@dataclass
+class WriteOutcome:
+    """What a batch write did."""
+
+    written: list[Assessment] = field(default_factory=list)
+    rejected: list[Assessment] = field(default_factory=list)
+
+
+_COUNT_MODELS = """
+SELECT (COUNT(DISTINCT ?model) AS ?n) WHERE { ?model a ?kind . VALUES ?kind { <%s> <%s> } }
+""" % (LMKG.LargeLanguageModel, LMKG.SmallLanguageModel)
+
+_EXISTING = "ASK { GRAPH ?g { ?s ?p ?o } }"
+
+_INFERRED_TYPES = "SELECT ?class WHERE { GRAPH ?inferred { ?model a ?class } }"
+
+
+class KnowledgeGraph:
+    """The store plus everything needed to validate, classify and write entries."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.ontology = ontology_graph(settings.ontology_dir)
+        self.classifier = Classifier(self.ontology)
+        self.validator = Validator(settings.shapes_dir, self.classifier.class_supers)
+        self.queries = QueryCatalogue(settings.queries_dir)
+        self._write_lock = threading.Lock()
+
+    @property
+    def store_description(self) -> str:
+        location = getattr(self.store, "location", None)
+        return f"{type(self.store).__name__}({location})" if location else type(self.store).__name__
+
+    # -- seeding -----------------------------------------------------------------
+
+    def ensure_seeded(self) -> bool:
+        """Load the ontology and examples into an empty store; True when it seeded."""
+        if GRAPH_ONTOLOGY in set(self.store.graph_names()):
+            return False
+        self.seed()
+        return True
+
+    def tbox_inferences(self) -> Graph:
+        """The class hierarchy as the reasoner entails it, for the inferred graph."""
+        graph = Graph()
+        for cls, supers in self.classifier.class_supers.items():
+            for sup in supers:
+                graph.add((cls, RDFS.subClassOf, sup))
+        return graph
+
+    def seed(self) -> WriteOutcome:
+        """(Re)load the ontology, the source graph and the examples."""
+        self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
+        tbox = self.tbox_inferences()
+        self.store.write(
+            GraphWrite(inferred_subjects=set(tbox.subjects()), inferred=tbox)
+        )
+        outcome = WriteOutcome()
+        if self.settings.seed_examples:
+            graphs = split_examples(self.settings.ontology_dir)
+            self.store.load_graph(GRAPH_SOURCE, graphs.pop(GRAPH_SOURCE))
+            entries = [
+                Entry(str(iri)[len(str(GRAPH_MODEL)) :], graph) for iri, graph in graphs.items()
+            ]
+            outcome = self.write(entries, mode=WriteMode.UPSERT)
+            if outcome.rejected:
+                problems = "; ".join(a.report.as_text() for a in outcome.rejected)
+                raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
+        return outcome
+
+    # -- validation and classification -----------------------------------------
+
+    def assess(self, entry: Entry, *, batch_ids: frozenset[str] = frozenset()) -> Assessment:
+        """Validate an entry with the shapes and classify it with the fast path; nothing is written."""
+        report = self.validator.validate([entry.graph])
+        classification = self.classifier.classify(entry.graph, entry.iri)
+        extra: list[ValidationResult] = []
+        for problem in classification.inconsistencies:
+            extra.append(
+                ValidationResult(
+                    focus_node=str(entry.iri),
+                    path=None,
+                    value=None,
+                    message=f"The entry contradicts the ontology: {problem}.",
+                    severity=Severity.VIOLATION,
+                    constraint=str(OWL.Nothing),
+                    shape=None,
+                )
+            )
+        extra.extend(self._dangling_links(entry, batch_ids))
+        if extra:
+            report = ValidationReport(False, report.results + extra, report.graph)
+        return Assessment(entry, report, classification if report.conforms else classification)
+
+    def _dangling_links(self, entry: Entry, batch_ids: frozenset[str]) -> list[ValidationResult]:
+        problems = []
+        for prop, field_name in ((LMKG.variantOf, "variantOf"), (LMKG.fineTunedFrom, "fineTunedFrom")):
+            for target in entry.graph.objects(entry.iri, prop):
+                target_id = str(target)[len(str(model_iri(""))) :]
+                if target_id == entry.id:
+                    message = f"An entry cannot name itself in '{field_name}'."
+                elif target_id in batch_ids or self.exists(target_id):
+                    continue
+                else:
+                    message = (
+                        f"'{field_name}' names the model '{target_id}', which is not in the "
+                        "knowledge graph; add that model first."
+                    )
+                problems.append(
+                    ValidationResult(
+                        str(entry.iri), str(prop), str(target), message, Severity.VIOLATION,
+                        str(OWL.ObjectProperty), None,
+                    )
+                )
+        return problems
+
+    # -- reading -------------------------------------------------------------------
+
+    def exists(self, model_id: str) -> bool:
+        return self.store.ask(_EXISTING, bindings={"g": model_graph(model_id)})
+
+    def entry_graph(self, model_id: str) -> Graph:
+        graph = self.store.graph(model_graph(model_id))
+        if not len(graph):
+            raise NotFoundError(f"There is no model with id '{model_id}'.")
+        return graph
+
+    def inferred_types(self, model_id: str) -> list[URIRef]:
+        rows = self.store.select(
+            _INFERRED_TYPES, bindings={"model": model_iri(model_id), "inferred": GRAPH_INFERRED}
+        )
+        return sorted(row["class"] for row in rows if isinstance(row.get("class"), URIRef))  # type: ignore[misc]
+
+    def count_models(self) -> int:
+        rows = self.store.select(_COUNT_MODELS)
+        value = rows[0].get("n") if rows else None
+        return int(value.toPython()) if isinstance(value, Literal) else 0
+
+    # -- writing -------------------------------------------------------------------
+
+    def write(
+        self,
+        entries: Sequence[Entry],
+        *,
+        mode: WriteMode,
+        stamp: bool = True,
+    ) -> WriteOutcome:
+        """Validate and classify every entry; write the valid ones in one transaction.
+
+        With mode CREATE or REPLACE a single entry that exists (or does not) raises
+        ConflictError or NotFoundError before anything is written.
+        """
+        batch_ids = frozenset(e.id for e in entries)
+        outcome = WriteOutcome()
+        for entry in entries:
+            assessment = self.assess(entry, batch_ids=batch_ids)
+            (outcome.written if assessment.ok else outcome.rejected).append(assessment)
+        if not outcome.written:
+            return outcome
+        with self._write_lock:
+            for assessment in outcome.written:
+                model_id = assessment.entry.id
+                if mode is WriteMode.CREATE and self.exists(model_id):
+                    raise ConflictError(
+                        f"A model with id '{model_id}' exists already; PUT /models/{model_id} replaces it."
+                    )
+                if mode is WriteMode.REPLACE and not self.exists(model_id):
+                    raise NotFoundError(
+                        f"There is no model with id '{model_id}' to replace; POST /models creates one."
+                    )
+            change = GraphWrite()
+            for assessment in outcome.written:
+                entry = with_provenance(assessment.entry) if stamp else assessment.entry
+                change.replace[model_graph(entry.id)] = entry.graph
+                change.inferred_subjects.add(entry.iri)
+                change.inferred += assessment.inferred_graph()
+            self.store.write(change)
+        return outcome
+
+    def delete(self, model_id: str) -> None:
+        """Remove an entry and what was inferred from it, in one transaction."""
+        with self._write_lock:
+            if not self.exists(model_id):
+                raise NotFoundError(f"There is no model with id '{model_id}'.")
+            self.store.write(
+                GraphWrite(
+                    replace={model_graph(model_id): Graph()},
+                    inferred_subjects={model_iri(model_id)},
+                )
+            )
+
+    # -- whole-graph reasoning (HermiT) -------------------------------------------
+
+    def data_graphs(self) -> list[Graph]:
+        """Every graph but the inferred one: what the reasoner starts from."""
+        return [
+            self.store.graph(name)
+            for name in self.store.graph_names()
+            if name != GRAPH_INFERRED
+        ]
+
+    def reason(self, *, write: bool = True) -> HermitResult:
+        """Classify everything with HermiT and, when it is consistent, rebuild the inferred graph."""
+        graphs = self.data_graphs()
+        result = run_hermit(graphs)
+        if not result.consistent or not write:
+            return result
+        asserted = Graph()
+        for graph in graphs:
+            asserted += graph
+        inferred = Graph()
+        subjects: set[URIRef] = set()
+        for subject in entry_subjects(asserted):
+            subjects.add(subject)
+            told = set(asserted.objects(subject, RDF.type))
+            for cls in result.types.get(subject, frozenset()):
+                if cls not in told:
+                    inferred.add((subject, RDF.type, cls))
+        for cls, supers in result.class_supers.items():
+            subjects.add(cls)
+            for sup in supers:
+                inferred.add((cls, RDFS.subClassOf, sup))
+        self.store.write(GraphWrite(replace={GRAPH_INFERRED: inferred}))
+        return result
+
+
+def entries_in(graph: Graph) -> Iterable[Entry]:
+    """Split a graph describing several models into one Entry per model."""
+    from lmkg.ontology import entry_graph_of
+    from lmkg.vocab import model_id_of
+
+    for subject in entry_subjects(graph):
+        model_id = model_id_of(str(subject))
+        if model_id:
+            yield Entry(model_id, entry_graph_of(graph, subject))
