@@ -1,0 +1,20 @@
+"""GET /health over the in-process client and over a real server."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_health_reports_seeded_counts(client) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["models"] == 13
+    assert body["triples"] > 500
+
+
+def test_health_over_real_http(live_server) -> None:
+    response = httpx.get(f"{live_server.url}/health")
+    assert response.status_code == 200
+    assert response.json()["models"] == 13
