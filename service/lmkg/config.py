@@ -30,6 +30,7 @@ class Settings:
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     queries_dir: Path = PROJECT_ROOT / "queries"
     seed_examples: bool = True
+    profile_check: Path = PROJECT_ROOT.parent / "shared" / "tools" / "owl-profile-check" / "run"
 
     @property
     def is_remote(self) -> bool:
@@ -54,4 +55,7 @@ class Settings:
             token=env.get("LMKG_TOKEN") or None,
             query_timeout=timeout,
             cors_origins=cors,
+            profile_check=Path(env["LMKG_PROFILE_CHECK"])
+            if env.get("LMKG_PROFILE_CHECK")
+            else defaults.profile_check,
         )

@@ -232,6 +232,66 @@ def parse_json(body: bytes) -> object:
         ) from exc
 
 
+RDF_FORMATS: dict[str, str] = {
+    # media type or file suffix -> rdflib parser
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+    ".ttl": "turtle",
+    ".jsonld": "json-ld",
+    ".nt": "nt",
+    ".rdf": "xml",
+    ".owl": "xml",
+}
+
+
+def _remote_contexts(node: object) -> list[str]:
+    """The remote @context references in a JSON-LD document (strings, at any depth)."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "@context":
+                contexts = value if isinstance(value, list) else [value]
+                found.extend(c for c in contexts if isinstance(c, str))
+                found.extend(r for c in contexts if isinstance(c, dict) for r in _remote_contexts(c))
+            else:
+                found.extend(_remote_contexts(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(_remote_contexts(item))
+    return found
+
+
+def parse_rdf(body: bytes, rdf_format: str) -> Graph:
+    """Parse submitted RDF without fetching anything: remote JSON-LD contexts are refused."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EntryError([("(body)", f"is not UTF-8: byte {exc.start} cannot be decoded")]) from exc
+    if not text.strip():
+        raise EntryError([("(body)", "is empty; send RDF describing one model")])
+    if rdf_format == "json-ld":
+        document = parse_json(body)
+        remote = _remote_contexts(document)
+        if remote:
+            raise EntryError(
+                [
+                    (
+                        "@context",
+                        f"refers to a remote context ({remote[0]}); lmkg never fetches documents "
+                        "on a client's behalf: inline the context as a JSON object",
+                    )
+                ]
+            )
+    graph = Graph()
+    try:
+        graph.parse(data=text, format=rdf_format)
+    except Exception as exc:  # rdflib's parsers raise many unrelated types
+        raise EntryError([("(body)", f"is not valid {rdf_format}: {exc}")]) from exc
+    return graph
+
+
 def entry_from_rdf(graph: Graph, *, expected_id: str | None = None) -> Entry:
     """An entry from submitted RDF (Turtle, JSON-LD): exactly one model IRI as subject."""
     subjects = sorted(

@@ -64,8 +64,9 @@ class Assessment:
 class WriteOutcome:
     """What a batch write did."""
 
-    written: list[Assessment] = field(default_factory=list)
+    written: list[Assessment] = field(default_factory=list)  # valid: written unless not committed
     rejected: list[Assessment] = field(default_factory=list)
+    committed: bool = False  # whether the valid entries were written
 
 
 _COUNT_MODELS = """
@@ -207,8 +208,11 @@ class KnowledgeGraph:
         *,
         mode: WriteMode,
         stamp: bool = True,
+        all_or_nothing: bool = False,
     ) -> WriteOutcome:
         """Validate and classify every entry; write the valid ones in one transaction.
+
+        With `all_or_nothing`, one invalid entry means nothing is written.
 
         With mode CREATE or REPLACE a single entry that exists (or does not) raises
         ConflictError or NotFoundError before anything is written.
@@ -218,7 +222,7 @@ class KnowledgeGraph:
         for entry in entries:
             assessment = self.assess(entry, batch_ids=batch_ids)
             (outcome.written if assessment.ok else outcome.rejected).append(assessment)
-        if not outcome.written:
+        if not outcome.written or (all_or_nothing and outcome.rejected):
             return outcome
         with self._write_lock:
             for assessment in outcome.written:
@@ -238,6 +242,7 @@ class KnowledgeGraph:
                 change.inferred_subjects.add(entry.iri)
                 change.inferred += assessment.inferred_graph()
             self.store.write(change)
+            outcome.committed = True
         return outcome
 
     def delete(self, model_id: str) -> None:

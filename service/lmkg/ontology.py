@@ -5,7 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
+from rdflib.term import Node
 from rdflib.namespace import OWL, RDF
 
 from lmkg.vocab import GRAPH_SOURCE, LMKG, model_graph, model_id_of
@@ -51,13 +52,20 @@ def entry_subjects(graph: Graph) -> list[URIRef]:
 
 
 def entry_graph_of(graph: Graph, subject: URIRef) -> Graph:
-    """One entry's triples out of a larger graph: the subject's own, plus the organisations it names."""
+    """One entry's triples out of a larger graph: the subject's own, the blank nodes they
+    lead to (a concise bounded description), and the organisations it names."""
     entry = Graph()
-    for p, o in graph.predicate_objects(subject):
-        entry.add((subject, p, o))
-        if p == LMKG.developedBy:
-            for p2, o2 in graph.predicate_objects(o):
-                entry.add((o, p2, o2))
+    pending: list[Node] = [subject]
+    seen: set[Node] = set()
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in graph.predicate_objects(node):
+            entry.add((node, p, o))
+            if isinstance(o, BNode) or (node == subject and p == LMKG.developedBy):
+                pending.append(o)
     return entry
 
 

@@ -288,7 +288,7 @@ class Classifier:
                     types.add(defined)
                     why[defined] = Step("definition", premises)
                     changed = True
-        problems = self._inconsistencies(types, traits, data_values)
+        problems = self._inconsistencies(types, traits, data_values, object_values)
         result = (frozenset(t for t in types if t != OWL.Thing), why, frozenset(traits), tuple(problems))
         if hasattr(self, "_cache"):
             self._cache[key] = result
@@ -341,6 +341,7 @@ class Classifier:
         types: set[URIRef],
         traits: set[Existential],
         data_values: tuple[tuple[URIRef, Literal], ...],
+        object_values: tuple[tuple[URIRef, frozenset[URIRef]], ...],
     ) -> list[str]:
         problems = [
             f"it would be both {a} and {b}, which are disjoint"
@@ -348,19 +349,24 @@ class Classifier:
             if pair <= types
             for a, b in [sorted(pair)]
         ]
+        # Values of a functional property are one individual: their classes must not clash.
         for prop in sorted(self.functional):
-            fillers = [
-                t.filler
+            fillers: list[frozenset[URIRef]] = [
+                frozenset({t.filler})
                 for t in traits
                 if isinstance(t.filler, URIRef) and prop in self._props_up(t.prop)
             ]
-            for i, a in enumerate(fillers):
-                for b in fillers[i + 1 :]:
-                    up_a, up_b = self._up({a}), self._up({b})
-                    if any(frozenset((x, y)) in self.disjoint for x in up_a for y in up_b):
-                        problems.append(
-                            f"{prop} is functional but would have values in disjoint classes {a} and {b}"
-                        )
+            fillers.extend(
+                object_types
+                for p, object_types in object_values
+                if prop in self._props_up(p) and object_types
+            )
+            merged = self._up(set().union(*fillers)) if fillers else set()
+            clashes = sorted(sorted(pair) for pair in self.disjoint if pair <= merged)
+            for a, b in clashes:
+                problems.append(
+                    f"{prop} is functional but its value would be in disjoint classes {a} and {b}"
+                )
             values = {value for p, value in data_values if prop in self._props_up(p)}
             if len(values) > 1:
                 shown = ", ".join(sorted(str(v) for v in values))

@@ -1,0 +1,229 @@
+"""The `lmkg` command: thin shells over the functions of the package.
+
+Exit codes: 0 fine, 1 the data does not conform (or checks found problems),
+2 usage or runtime error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal
+
+from lmkg import __version__
+from lmkg.config import Settings
+from lmkg.errors import LmkgError
+
+EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
+
+
+def _print(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _error(text: str) -> None:
+    sys.stderr.write(f"lmkg: {text}\n")
+
+
+# -- commands ------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import serve
+
+    serve(settings, host=args.host, port=args.port, workers=args.workers)
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import validate_files
+
+    outcome = validate_files(settings, [Path(f) for f in args.files])
+    _print(outcome.render(args.format))
+    return EXIT_OK if outcome.conforms else EXIT_NONCONFORMING
+
+
+def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import load_files
+
+    outcome = load_files(settings, [Path(f) for f in args.files])
+    _print(outcome.render("text"))
+    return EXIT_OK if outcome.conforms else EXIT_NONCONFORMING
+
+
+def cmd_query(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import run_query
+
+    params = dict(_split_param(p) for p in args.param)
+    result = run_query(settings, args.query, params)
+    _print(format_result(result, args.format))
+    return EXIT_OK
+
+
+def cmd_reason(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import reason
+
+    report = reason(settings)
+    _print(report.text)
+    return EXIT_OK if report.ok else EXIT_NONCONFORMING
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.ontology import export_ontology, ontology_graph
+
+    data = export_ontology(ontology_graph(settings.ontology_dir), args.format)
+    if args.output in (None, "-"):
+        sys.stdout.buffer.write(data)
+    else:
+        Path(args.output).write_bytes(data)
+        _print(f"wrote {len(data):,} bytes of {args.format} to {args.output}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import check
+
+    report = check(settings, with_profile_check=not args.skip_profile_check)
+    _print(report.text)
+    return EXIT_OK if report.ok else EXIT_NONCONFORMING
+
+
+# -- output --------------------------------------------------------------------
+
+
+def _json_value(value: object) -> Any:
+    if isinstance(value, Literal):
+        python = value.toPython()
+        return python if isinstance(python, bool | int | float | str) else str(value)
+    return None if value is None else str(value)
+
+
+def format_result(result: Any, fmt: str) -> str:
+    """Render a QueryOutput (columns and rows, a boolean, or a graph) as table, csv or json."""
+    if result.boolean is not None:
+        return json.dumps({"boolean": result.boolean}) if fmt == "json" else str(result.boolean).lower()
+    if result.graph is not None:
+        return str(result.graph.serialize(format="json-ld" if fmt == "json" else "turtle"))
+    columns: list[str] = result.columns
+    rows: list[dict[str, Any]] = result.rows
+    if fmt == "json":
+        return json.dumps(
+            [{c: _json_value(row.get(c)) for c in columns if c in row} for row in rows], indent=2
+        )
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if row.get(c) is None else str(row[c]) for c in columns])
+        return buffer.getvalue().rstrip("\n")
+    cells = [[("" if row.get(c) is None else str(row[c])) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    widths = [min(w, 80) for w in widths]
+
+    def line(values: Sequence[str]) -> str:
+        return " | ".join(v[:80].ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out = [line(columns), "-+-".join("-" * w for w in widths)]
+    out.extend(line(r) for r in cells)
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--param takes NAME=VALUE, not {text!r}")
+    return name.strip(), value
+
+
+# -- parser --------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lmkg",
+        description="A knowledge graph of language models. Settings come from LMKG_* variables.",
+        epilog="Exit codes: 0 fine, 1 the data does not conform or checks found problems, 2 error.",
+    )
+    parser.add_argument("--version", action="version", version=f"lmkg {__version__}")
+    parser.add_argument(
+        "--store", help="the store: a directory, or a SPARQL endpoint URL (default: LMKG_STORE)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP service (uvicorn)")
+    serve.add_argument("--host", help="interface to bind (default LMKG_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default LMKG_PORT or 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.set_defaults(handler=cmd_serve)
+
+    validate = sub.add_parser(
+        "validate", help="validate entries (JSON or Turtle files) with the SHACL shapes"
+    )
+    validate.add_argument("files", nargs="+", metavar="FILE")
+    validate.add_argument("--format", choices=["text", "json", "turtle"], default="text")
+    validate.set_defaults(handler=cmd_validate)
+
+    load = sub.add_parser("load", help="validate, classify and store entries; all or nothing")
+    load.add_argument("files", nargs="+", metavar="FILE")
+    load.set_defaults(handler=cmd_load)
+
+    query = sub.add_parser("query", help="run SPARQL: a query string, @file.rq, or a named query")
+    query.add_argument("query", metavar="QUERY_OR_NAME")
+    query.add_argument(
+        "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+        help="a parameter of a named query (repeatable)",
+    )
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.set_defaults(handler=cmd_query)
+
+    reason = sub.add_parser("reason", help="classify the whole store with HermiT; rebuild the inferred graph")
+    reason.set_defaults(handler=cmd_reason)
+
+    export = sub.add_parser("export", help="write the ontology in another serialisation")
+    export.add_argument(
+        "--format", required=True, choices=["turtle", "rdfxml", "owlxml", "jsonld", "ntriples"]
+    )
+    export.add_argument("-o", "--output", help="file to write (default: standard output)")
+    export.set_defaults(handler=cmd_export)
+
+    check = sub.add_parser(
+        "check", help="OWL 2 DL profile, data-quality queries, labels and definitions"
+    )
+    check.add_argument(
+        "--skip-profile-check", action="store_true", help="skip the OWL API profile check (needs Java)"
+    )
+    check.set_defaults(handler=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        if args.store:
+            settings = replace(settings, store=args.store)
+        code: int = args.handler(args, settings)
+        return code
+    except LmkgError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except (OSError, ValueError, argparse.ArgumentTypeError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,372 @@
+"""What the `lmkg` commands do, as plain functions (the CLI only parses and prints)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier
+
+from lmkg.config import Settings
+from lmkg.entries import RDF_FORMATS, Entry, entry_from_json, entry_from_rdf, parse_json, parse_rdf
+from lmkg.errors import EntryError, LmkgError
+from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in
+from lmkg.ontology import export_ontology
+from lmkg.store import OxigraphStore, Store, open_store
+from lmkg.validation import ValidationReport
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[KnowledgeGraph]:
+    """The knowledge graph on the configured store, seeded on first use."""
+    store = open_store(settings)
+    try:
+        kg = KnowledgeGraph(store, settings)
+        kg.ensure_seeded()
+        yield kg
+    finally:
+        store.close()
+
+
+# -- reading entry files -------------------------------------------------------
+
+
+@dataclass
+class FileEntries:
+    """The entries read from one file, or why it could not be read."""
+
+    path: Path
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def read_entry_file(path: Path) -> FileEntries:
+    """Entries from a JSON file (an object or a list of them) or an RDF file (one or more models)."""
+    if not path.is_file():
+        raise LmkgError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    body = path.read_bytes()
+    result = FileEntries(path)
+    try:
+        if suffix == ".json":
+            document = parse_json(body)
+            items = document if isinstance(document, list) else [document]
+            for index, item in enumerate(items):
+                try:
+                    result.entries.append(entry_from_json(item))
+                except EntryError as exc:
+                    prefix = f"[{index}]." if isinstance(document, list) else ""
+                    result.problems.extend((prefix + f, m) for f, m in exc.problems)
+        elif suffix in RDF_FORMATS:
+            graph = parse_rdf(body, RDF_FORMATS[suffix])
+            result.entries.extend(entries_in(graph))
+            if not result.entries:
+                result.entries.append(entry_from_rdf(graph))  # raises: says what is missing
+        else:
+            known = ", ".join(sorted(k for k in RDF_FORMATS if k.startswith("."))) + ", .json"
+            raise LmkgError(f"{path}: cannot tell the format from the suffix {suffix!r}; use {known}")
+    except EntryError as exc:
+        result.problems.extend(exc.problems)
+    return result
+
+
+@dataclass
+class EntriesOutcome:
+    """Validation (and perhaps storage) of the entries of several files."""
+
+    files: list[FileEntries]
+    assessments: list[Assessment]
+    stored: bool = False
+
+    @property
+    def conforms(self) -> bool:
+        return all(not f.problems for f in self.files) and all(a.ok for a in self.assessments)
+
+    def render(self, fmt: str) -> str:
+        if fmt == "json":
+            return json.dumps(
+                {
+                    "conforms": self.conforms,
+                    "stored": self.stored,
+                    "files": [
+                        {
+                            "file": str(f.path),
+                            "problems": [{"where": w, "message": m} for w, m in f.problems],
+                        }
+                        for f in self.files
+                    ],
+                    "entries": [
+                        {
+                            "id": a.entry.id,
+                            **a.report.as_json(),
+                            "inferred": sorted(str(c) for c in a.classification.inferred)
+                            if a.classification
+                            else [],
+                        }
+                        for a in self.assessments
+                    ],
+                },
+                indent=2,
+            )
+        if fmt == "turtle":
+            merged = Graph()
+            for a in self.assessments:
+                if a.report.graph is not None:
+                    merged += a.report.graph
+            return str(merged.serialize(format="turtle"))
+        lines: list[str] = []
+        for f in self.files:
+            for where, message in f.problems:
+                lines.append(f"{f.path}: {where}: {message}")
+        for a in self.assessments:
+            if a.ok:
+                inferred = sorted(
+                    c.split("#")[-1] for c in (a.classification.inferred if a.classification else ())
+                )
+                lines.append(f"{a.entry.id}: conforms; inferred: {', '.join(inferred) or 'nothing'}")
+            else:
+                lines.append(f"{a.entry.id}: does not conform")
+                lines.extend("  " + r.as_text() for r in a.report.results)
+        verdict = "all entries conform" if self.conforms else "some entries do not conform"
+        if self.stored:
+            verdict += f"; stored {len(self.assessments)} entr{'y' if len(self.assessments) == 1 else 'ies'}"
+        elif not self.conforms and self.assessments:
+            verdict += "; nothing was stored"
+        lines.append(verdict)
+        return "\n".join(lines)
+
+
+def validate_files(settings: Settings, paths: Sequence[Path]) -> EntriesOutcome:
+    """Validate and classify entries against the ontology and examples, storing nothing."""
+    files = [read_entry_file(p) for p in paths]
+    entries = [e for f in files for e in f.entries]
+    store = OxigraphStore()
+    try:
+        kg = KnowledgeGraph(store, settings)
+        kg.ensure_seeded()
+        batch = frozenset(e.id for e in entries)
+        assessments = [kg.assess(e, batch_ids=batch) for e in entries]
+    finally:
+        store.close()
+    return EntriesOutcome(files, assessments)
+
+
+def load_files(settings: Settings, paths: Sequence[Path]) -> EntriesOutcome:
+    """Validate, classify and store the entries of files: all of them, or none when one fails."""
+    files = [read_entry_file(p) for p in paths]
+    entries = [e for f in files for e in f.entries]
+    with opened(settings) as kg:
+        if any(f.problems for f in files):
+            batch = frozenset(e.id for e in entries)
+            return EntriesOutcome(files, [kg.assess(e, batch_ids=batch) for e in entries])
+        outcome = kg.write(entries, mode=WriteMode.UPSERT, all_or_nothing=True)
+        assessments = outcome.written + outcome.rejected
+        return EntriesOutcome(files, assessments, stored=outcome.committed)
+
+
+# -- queries ----------------------------------------------------------------------
+
+
+@dataclass
+class QueryOutput:
+    """A query's answer: columns and rows (SELECT), a boolean (ASK) or a graph."""
+
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, Identifier]] = field(default_factory=list)
+    boolean: bool | None = None
+    graph: Graph | None = None
+
+
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def query_form(text: str) -> str:
+    body = re.sub(r"#[^\n]*", "", text)
+    body = re.sub(r"<[^>\s]*>", "<>", body)  # IRIs may contain the keywords
+    match = _FORM.search(body)
+    return match.group(1).upper() if match else "SELECT"
+
+
+def _term(binding: Mapping[str, Any]) -> Identifier:
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if "xml:lang" in binding:
+        return Literal(value, lang=binding["xml:lang"])
+    if "datatype" in binding:
+        return Literal(value, datatype=URIRef(binding["datatype"]))
+    return Literal(value)
+
+
+def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None = None) -> QueryOutput:
+    """Run any query through the engine, keeping the SELECT column order."""
+    from lmkg.store.base import bind_values
+
+    query = bind_values(text, bindings)
+    form = query_form(text)
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return QueryOutput(graph=store.construct(query))
+    raw = store.execute(
+        query, select_format="application/sparql-results+json", graph_format="text/turtle"
+    )
+    document = json.loads(raw.body)
+    if "boolean" in document:
+        return QueryOutput(boolean=bool(document["boolean"]))
+    columns = list(document["head"]["vars"])
+    rows = [
+        {name: _term(value) for name, value in solution.items()}
+        for solution in document["results"]["bindings"]
+    ]
+    return QueryOutput(columns, rows)
+
+
+def run_query(settings: Settings, query: str, params: Mapping[str, str]) -> QueryOutput:
+    """Run a named query (with typed parameters), a query from @file, or a SPARQL string."""
+    with opened(settings) as kg:
+        if query.startswith("@"):
+            text = Path(query[1:]).read_text(encoding="utf-8")
+            if params:
+                raise LmkgError("--param applies to named queries only")
+            return execute(kg.store, text)
+        if re.fullmatch(r"[a-z0-9-]+", query):
+            named = kg.queries.get(query)
+            return execute(kg.store, named.text, named.bindings(params))
+        if params:
+            raise LmkgError("--param applies to named queries only")
+        return execute(kg.store, query)
+
+
+# -- reasoning and checks ------------------------------------------------------
+
+
+@dataclass
+class Report:
+    ok: bool
+    text: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def reason(settings: Settings) -> Report:
+    """Classify the store with HermiT, rebuild the inferred graph, compare with the fast path."""
+    with opened(settings) as kg:
+        result = kg.reason()
+        if not result.consistent:
+            return Report(False, result.message)
+        lines = ["HermiT: the knowledge graph is consistent."]
+        if result.unsatisfiable:
+            lines.append("Unsatisfiable classes: " + ", ".join(str(c) for c in result.unsatisfiable))
+        else:
+            lines.append("No class is unsatisfiable.")
+        disagreements = fast_path_disagreements(kg, result.types)
+        entries = sum(1 for s in result.types if "/model/" in s)
+        lines.append(f"Classified {entries} model entries; inferred graph rebuilt.")
+        if disagreements:
+            lines.append("The fast path disagrees with HermiT on: " + ", ".join(disagreements))
+        else:
+            lines.append("The fast path agrees with HermiT on every entry.")
+        ok = not result.unsatisfiable and not disagreements
+        return Report(ok, "\n".join(lines), {"unsatisfiable": result.unsatisfiable})
+
+
+def fast_path_disagreements(
+    kg: KnowledgeGraph, hermit_types: Mapping[URIRef, frozenset[URIRef]]
+) -> list[str]:
+    """Model entries on which the fast path and HermiT conclude different classes."""
+    from lmkg.vocab import GRAPH_MODEL
+
+    differing = []
+    for name in kg.store.graph_names():
+        if not str(name).startswith(str(GRAPH_MODEL)):
+            continue
+        graph = kg.store.graph(name)
+        model_id = str(name)[len(str(GRAPH_MODEL)) :]
+        entry = Entry(model_id, graph)
+        fast = kg.classifier.classify(graph, entry.iri).types
+        if fast != hermit_types.get(entry.iri, frozenset()):
+            differing.append(model_id)
+    return sorted(differing)
+
+
+def profile_check(settings: Settings, paths: Sequence[Path]) -> tuple[bool, str]:
+    """Run the OWL API's OWL 2 DL profile check (as Protégé loads the files)."""
+    tool = settings.profile_check
+    if not tool.is_file():
+        raise LmkgError(
+            f"the OWL profile checker is not at {tool}; set LMKG_PROFILE_CHECK to its 'run' script"
+        )
+    completed = subprocess.run(
+        [str(tool), *map(str, paths)], capture_output=True, text=True, timeout=300, check=False
+    )
+    output = (completed.stdout + completed.stderr).strip()
+    return completed.returncode == 0, output
+
+
+def check(settings: Settings, *, with_profile_check: bool = True) -> Report:
+    """The OWL 2 DL profile of the ontology and its RDF/XML export, and every *-violation query."""
+    lines: list[str] = []
+    ok = True
+    if with_profile_check:
+        with tempfile.TemporaryDirectory(prefix="lmkg-check-") as tmp:
+            from lmkg.ontology import ontology_graph
+
+            rdfxml = Path(tmp) / "lmkg.owl"
+            rdfxml.write_bytes(export_ontology(ontology_graph(settings.ontology_dir), "rdfxml"))
+            passed, output = profile_check(settings, [settings.ontology_dir / "lmkg.ttl", rdfxml])
+        ok &= passed
+        lines.append("OWL 2 DL profile (OWL API): " + ("no violations" if passed else "VIOLATIONS"))
+        lines.extend("  " + line for line in output.splitlines())
+    with opened(settings) as kg:
+        for named in kg.queries:
+            if not named.is_violation_check:
+                continue
+            rows = kg.store.select(named.text)
+            ok &= not rows
+            lines.append(f"{named.name}: {'ok' if not rows else f'{len(rows)} defect(s)'}")
+            for row in rows[:20]:
+                lines.append("  " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    lines.append("All checks passed." if ok else "Some checks found problems.")
+    return Report(ok, "\n".join(lines))
+
+
+# -- serving ---------------------------------------------------------------------
+
+
+def serve(settings: Settings, *, host: str | None, port: int | None, workers: int = 1) -> None:
+    """Run the HTTP service with uvicorn on the configured store."""
+    import uvicorn
+
+    from lmkg.api import create_app
+
+    settings = replace(settings, host=host or settings.host, port=port or settings.port)
+    if workers > 1 and not settings.is_remote:
+        raise LmkgError(
+            "--workers > 1 needs a remote SPARQL store (LMKG_STORE=http://...): the embedded "
+            "store can be opened by one process at a time"
+        )
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1)
+
+
+__all__ = [
+    "EntriesOutcome",
+    "QueryOutput",
+    "Report",
+    "ValidationReport",
+    "check",
+    "execute",
+    "load_files",
+    "read_entry_file",
+    "reason",
+    "run_query",
+    "serve",
+    "validate_files",
+]

@@ -1,0 +1,145 @@
+"""Classification: HermiT (the reference) on the examples, and the fast path agreeing with it."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+import pytest
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from lmkg.config import Settings
+from lmkg.entries import Entry
+from lmkg.ontology import ontology_graph, split_examples
+from lmkg.reasoning import Classifier, HermitResult, java_available, run_hermit
+from lmkg.vocab import LMKG, ORG, model_iri
+
+pytestmark = pytest.mark.skipif(not java_available(), reason="HermiT needs Java (installed by .ci/run)")
+
+THRESHOLD = 10_000_000_000
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    return ontology_graph(Settings().ontology_dir)
+
+
+@pytest.fixture(scope="session")
+def classifier(ontology: Graph) -> Classifier:
+    return Classifier(ontology)
+
+
+@pytest.fixture(scope="session")
+def examples() -> dict[URIRef, Graph]:
+    return split_examples(Settings().ontology_dir)
+
+
+@pytest.fixture(scope="session")
+def hermit_examples(ontology: Graph, examples: dict[URIRef, Graph]) -> HermitResult:
+    return run_hermit([ontology, *examples.values()])
+
+
+def test_hermit_finds_ontology_and_examples_consistent(hermit_examples: HermitResult) -> None:
+    assert hermit_examples.consistent, hermit_examples.message
+    assert hermit_examples.unsatisfiable == []
+
+
+@pytest.mark.parametrize(
+    "model_id",
+    ["phi-3-mini", "orca-2", "orca-2-7b", "orca-2-13b", "gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"],
+)
+def test_small_examples_are_portable_and_cheap_to_fine_tune(
+    hermit_examples: HermitResult, model_id: str
+) -> None:
+    types = hermit_examples.types[model_iri(model_id)]
+    assert LMKG.PortableModel in types
+    assert LMKG.CheapToFineTuneModel in types
+
+
+@pytest.mark.parametrize("model_id", ["gpt-4", "mistral-7b", "llama-3", "llama-3-8b", "llama-3-70b"])
+def test_large_examples_are_not_portable(hermit_examples: HermitResult, model_id: str) -> None:
+    types = hermit_examples.types[model_iri(model_id)]
+    assert LMKG.PortableModel not in types
+    assert LMKG.CheapToFineTuneModel not in types
+    assert LMKG.VersatileModel in types
+
+
+def test_size_threshold_classes(hermit_examples: HermitResult) -> None:
+    assert LMKG.ModelUnderSizeThreshold in hermit_examples.types[model_iri("mistral-7b")]
+    assert LMKG.ModelOverSizeThreshold in hermit_examples.types[model_iri("orca-2-13b")]
+    gpt4 = hermit_examples.types[model_iri("gpt-4")]
+    assert LMKG.ModelUnderSizeThreshold not in gpt4 and LMKG.ModelOverSizeThreshold not in gpt4
+
+
+def test_fast_path_agrees_with_hermit_on_every_example(
+    classifier: Classifier, examples: dict[URIRef, Graph], hermit_examples: HermitResult
+) -> None:
+    compared = 0
+    for graph in examples.values():
+        for subject in {s for s in graph.subjects(RDF.type, None) if "/model/" in str(s)}:
+            fast = classifier.classify(graph, subject)
+            assert fast.consistent
+            assert fast.types == hermit_examples.types[subject], subject
+            compared += 1
+    assert compared == 13
+
+
+def test_fast_path_class_hierarchy_agrees_with_hermit(
+    classifier: Classifier, hermit_examples: HermitResult
+) -> None:
+    for cls, supers in classifier.class_supers.items():
+        assert supers == hermit_examples.class_supers.get(cls, frozenset()), cls
+
+
+# -- generated entries of every kind ------------------------------------------------
+
+KINDS = [LMKG.LargeLanguageModel, LMKG.SmallLanguageModel, LMKG.LanguageModel, None]
+SIZES = [None, 1, 125_000_000, THRESHOLD, THRESHOLD + 1, 2_000_000_000_000]
+TRAITS = [
+    None,
+    (LMKG.hasPortability, LMKG.HighPortability),
+    (LMKG.hasPortability, LMKG.LowPortability),
+    (LMKG.hasFineTuningCost, LMKG.LowFineTuningCost),
+    (LMKG.hasGenerationScope, LMKG.VersatileGeneration),
+    (LMKG.hasResourceDemand, LMKG.LowResourceDemand),
+]
+
+
+def generated_entries() -> Iterator[Entry]:
+    for index, (kind, size, trait) in enumerate(itertools.product(KINDS, SIZES, TRAITS)):
+        if kind is None and size is None and trait is None:
+            continue
+        entry = Entry(f"generated-{index}", Graph())
+        subject = entry.iri
+        entry.graph.add((subject, RDF.type, OWL.NamedIndividual))  # as every write path adds
+        if kind is not None:
+            entry.graph.add((subject, RDF.type, kind))
+        if size is not None:
+            entry.graph.add((subject, LMKG.parameterCount, Literal(size, datatype=XSD.integer)))
+        if trait is not None:
+            value = BNode()
+            entry.graph.add((subject, trait[0], value))
+            entry.graph.add((value, RDF.type, trait[1]))
+        entry.graph.add((subject, LMKG.developedBy, ORG.acme))
+        entry.graph.add((ORG.acme, RDF.type, LMKG.Organisation))
+        entry.graph.add((ORG.acme, RDFS.label, Literal("Acme")))
+        yield entry
+
+
+def test_fast_path_agrees_with_hermit_on_generated_entries(
+    ontology: Graph, classifier: Classifier
+) -> None:
+    entries = list(generated_entries())
+    consistent = [e for e in entries if classifier.classify(e.graph, e.iri).consistent]
+    inconsistent = [e for e in entries if e not in consistent]
+    # Consistent entries are classified by HermiT together, in one run.
+    result = run_hermit([ontology, *(e.graph for e in consistent)])
+    assert result.consistent, result.message
+    for entry in consistent:
+        fast = classifier.classify(entry.graph, entry.iri)
+        assert fast.types == result.types[entry.iri], entry.graph.serialize(format="turtle")
+    # What the fast path calls inconsistent, HermiT must too (one run each, so a few).
+    assert inconsistent, "the generated entries should include contradictions"
+    for entry in inconsistent[:4]:
+        assert not run_hermit([ontology, entry.graph]).consistent, entry.graph.serialize(format="turtle")
