@@ -10,6 +10,15 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 """The checkout lmkg is installed from (editable install): ontology/, shapes/, queries/ live here."""
 
 
+def shared_dir() -> Path:
+    """The team's shared folder beside the checkout (tools, data, the source document)."""
+    configured = os.environ.get("LMKG_SHARED_DIR")
+    if configured:
+        return Path(configured)
+    beside = PROJECT_ROOT.parent / "shared"
+    return beside if beside.is_dir() else Path("/work/shared")
+
+
 def _default_store() -> str:
     return str(Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lmkg" / "store")
 
@@ -30,7 +39,9 @@ class Settings:
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     queries_dir: Path = PROJECT_ROOT / "queries"
     seed_examples: bool = True
-    profile_check: Path = PROJECT_ROOT.parent / "shared" / "tools" / "owl-profile-check" / "run"
+    profile_check: Path = field(
+        default_factory=lambda: shared_dir() / "tools" / "owl-profile-check" / "run"
+    )
 
     @property
     def is_remote(self) -> bool:

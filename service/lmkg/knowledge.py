@@ -300,4 +300,6 @@ def entries_in(graph: Graph) -> Iterable[Entry]:
     for subject in entry_subjects(graph):
         model_id = model_id_of(str(subject))
         if model_id:
-            yield Entry(model_id, entry_graph_of(graph, subject))
+            entry = entry_graph_of(graph, subject)
+            entry.add((subject, RDF.type, OWL.NamedIndividual))
+            yield Entry(model_id, entry)

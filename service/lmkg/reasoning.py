@@ -438,6 +438,11 @@ def run_hermit(graphs: Iterable[Graph]) -> HermitResult:
         merged += graph
     # Everything HermiT needs is merged here; owlready2 would otherwise try to download imports.
     merged.remove((None, OWL.imports, None))
+    # owlready2 passes HermiT only individuals declared as owl:NamedIndividual.
+    classes = set(merged.subjects(RDF.type, OWL.Class))
+    for individual, cls in list(merged.subject_objects(RDF.type)):
+        if isinstance(individual, URIRef) and cls in classes:
+            merged.add((individual, RDF.type, OWL.NamedIndividual))
     handle, path = tempfile.mkstemp(suffix=".nt", prefix="lmkg-hermit-")
     os.close(handle)
     try:
