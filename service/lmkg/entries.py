@@ -39,8 +39,13 @@ SCALARS: dict[str, URIRef] = {
     "description": DCTERMS.description,
     "trainingTokens": LMKG.trainingTokens,
     "trainingCompute": LMKG.trainingCompute,
+    "kindBasis": LMKG.kindBasis,
 }
-TEXT_LISTS: dict[str, URIRef] = {"specializesIn": LMKG.specializesIn, "tasks": LMKG.task}
+TEXT_LISTS: dict[str, URIRef] = {
+    "specializesIn": LMKG.specializesIn,
+    "tasks": LMKG.task,
+    "domains": LMKG.domain,
+}
 IRI_LISTS: dict[str, URIRef] = {"sources": DCTERMS.source, "derivedFrom": PROV.wasDerivedFrom}
 MODEL_LINKS: dict[str, URIRef] = {"variantOf": LMKG.variantOf, "fineTunedFrom": LMKG.fineTunedFrom}
 

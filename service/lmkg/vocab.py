@@ -69,6 +69,8 @@ class LMKG(DefinedNamespace):
     openWeights: URIRef  # xsd:boolean
     trainingTokens: URIRef  # xsd:integer
     trainingCompute: URIRef  # xsd:double, FLOP
+    domain: URIRef  # field of application, in words
+    kindBasis: URIRef  # "source" or "size-threshold": what the kind rests on
     claimAbout: URIRef  # claim -> thing
     claimIn: URIRef  # claim -> source document
     claimText: URIRef  # the source's words
@@ -91,7 +93,9 @@ PRODUCT = Namespace("https://w3id.org/lmkg/product/")
 SOURCE = Namespace("https://w3id.org/lmkg/source/")
 
 GRAPH_ONTOLOGY = URIRef("https://w3id.org/lmkg/graph/ontology")
-GRAPH_SOURCE = URIRef("https://w3id.org/lmkg/graph/source")
+GRAPH_SOURCE_NS = Namespace("https://w3id.org/lmkg/graph/source/")
+GRAPH_SOURCE = GRAPH_SOURCE_NS["llm-vs-slm"]
+"""The source document's graph: the document and its claims, in its own words."""
 GRAPH_INFERRED = URIRef("https://w3id.org/lmkg/graph/inferred")
 GRAPH_MODEL = Namespace("https://w3id.org/lmkg/graph/model/")
 
@@ -108,6 +112,11 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
 }
 """Prefixes pre-declared for named queries, the CLI and the web UI's editor."""
+
+
+def source_graph(name: str) -> URIRef:
+    """The graph that describes one source (a document or a data set) and its claims."""
+    return GRAPH_SOURCE_NS[name]
 
 
 def model_iri(model_id: str) -> URIRef:
