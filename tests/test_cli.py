@@ -140,3 +140,12 @@ def test_check_passes_on_the_project(store_dir: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "OWL 2 DL profile (OWL API): no violations" in result.stdout
     assert "entry-kind-violation: ok" in result.stdout
+
+
+def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> None:
+    result = lmkg(store_dir, "explain", "orca-2-7b")
+    assert result.returncode == 0, result.stderr
+    assert "it is a portable model" in result.stdout
+    assert "small language model SubClassOf has portability some high portability" in result.stdout
+    missing = lmkg(store_dir, "explain", "no-such-model")
+    assert missing.returncode == 2 and "no model with id" in missing.stderr

@@ -76,6 +76,16 @@ def cmd_reason(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_NONCONFORMING
 
 
+def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import opened
+    from lmkg.explain import explain
+
+    with opened(settings) as kg:
+        explanation = explain(kg, args.id)
+    _print(json.dumps(explanation.as_json(), indent=2) if args.format == "json" else explanation.as_text())
+    return EXIT_OK
+
+
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.ontology import export_ontology, ontology_graph
 
@@ -188,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     reason = sub.add_parser("reason", help="classify the whole store with HermiT; rebuild the inferred graph")
     reason.set_defaults(handler=cmd_reason)
+
+    explain = sub.add_parser("explain", help="why a model is in each class it was inferred into")
+    explain.add_argument("id", metavar="ID")
+    explain.add_argument("--format", choices=["text", "json"], default="text")
+    explain.set_defaults(handler=cmd_explain)
 
     export = sub.add_parser("export", help="write the ontology in another serialisation")
     export.add_argument(

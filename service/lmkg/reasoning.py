@@ -75,11 +75,29 @@ Conjunct = URIRef | Existential
 
 
 @dataclass(frozen=True)
+class Premise:
+    """One reason a conjunct of a definition holds.
+
+    kind "class": the individual is in `cls`; "trait": some class it is in has the
+    existential axiom prop some filler; "value": its value `value` of `prop` lies in
+    `data_range`; "object": it has a value of `prop` in `filler`.
+    """
+
+    kind: str
+    prop: URIRef | None = None
+    cls: URIRef | None = None
+    filler: URIRef | None = None
+    value: Literal | None = None
+    data_range: DataRange | None = None
+
+
+@dataclass(frozen=True)
 class Step:
     """Why a class was concluded: the rule, and the premises it used."""
 
     rule: str  # "asserted", "domain", "subclass", "definition"
-    premises: tuple[str, ...] = ()
+    source: URIRef | None = None  # the subclass, or the property whose domain it is
+    premises: tuple[Premise, ...] = ()
 
 
 @dataclass
@@ -265,7 +283,7 @@ class Classifier:
         for prop, _ in (*data_values, *object_values):
             for p in self._props_up(prop):
                 for domain in self.domains.get(p, ()):
-                    why.setdefault(domain, Step("domain", (str(p),)))
+                    why.setdefault(domain, Step("domain", p))
         types: set[URIRef] = set(why)
         traits: set[Existential] = set()
         changed = True
@@ -277,8 +295,10 @@ class Classifier:
                 for sup in self.told.get(c, ()):
                     if sup not in types:
                         types.add(sup)
-                        why[sup] = Step("subclass", (str(c),))
+                        why[sup] = Step("subclass", c)
                         frontier.append(sup)
+                    elif why[sup].rule == "domain":
+                        why[sup] = Step("subclass", c)  # the stronger reason to explain
             traits = {e for c in types for e in self.existentials.get(c, ())}
             for defined, conjuncts in self.definitions.items():
                 if defined in types:
@@ -286,7 +306,7 @@ class Classifier:
                 premises = self._satisfied(conjuncts, types, traits, data_values, object_values)
                 if premises is not None:
                     types.add(defined)
-                    why[defined] = Step("definition", premises)
+                    why[defined] = Step("definition", None, premises)
                     changed = True
         problems = self._inconsistencies(types, traits, data_values, object_values)
         result = (frozenset(t for t in types if t != OWL.Thing), why, frozenset(traits), tuple(problems))
@@ -301,19 +321,19 @@ class Classifier:
         traits: set[Existential],
         data_values: tuple[tuple[URIRef, Literal], ...],
         object_values: tuple[tuple[URIRef, frozenset[URIRef]], ...],
-    ) -> tuple[str, ...] | None:
-        premises: list[str] = []
+    ) -> tuple[Premise, ...] | None:
+        premises: list[Premise] = []
         for conjunct in conjuncts:
             if isinstance(conjunct, URIRef):
                 if conjunct not in types:
                     return None
-                premises.append(str(conjunct))
+                premises.append(Premise("class", cls=conjunct))
                 continue
-            found: str | None = None
+            found: Premise | None = None
             if isinstance(conjunct.filler, DataRange):
                 for prop, value in data_values:
                     if conjunct.prop in self._props_up(prop) and conjunct.filler.admits(value):
-                        found = f"{prop} {value} is {conjunct.filler.describe()}"
+                        found = Premise("value", prop=prop, value=value, data_range=conjunct.filler)
                         break
             else:
                 for trait in traits:
@@ -322,14 +342,21 @@ class Classifier:
                         and conjunct.prop in self._props_up(trait.prop)
                         and conjunct.filler in self._up({trait.filler})
                     ):
-                        found = f"{trait.prop} some {trait.filler}"
+                        # The class whose own axiom gives the trait, rather than a
+                        # defined class that merely repeats it in its definition.
+                        owners = [c for c in sorted(types) if trait in self.existentials.get(c, ())]
+                        owner = next(
+                            (c for c in owners if c not in self.definitions),
+                            owners[0] if owners else None,
+                        )
+                        found = Premise("trait", prop=trait.prop, cls=owner, filler=trait.filler)
                         break
                 if found is None:
                     for prop, object_types in object_values:
                         if conjunct.prop in self._props_up(prop) and conjunct.filler in self._up(
                             object_types
                         ):
-                            found = f"{prop} a value of {conjunct.filler}"
+                            found = Premise("object", prop=prop, filler=conjunct.filler)
                             break
             if found is None:
                 return None
