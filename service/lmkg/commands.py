@@ -21,6 +21,7 @@ from lmkg.errors import EntryError, LmkgError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in
 from lmkg.ontology import export_ontology
 from lmkg.store import OxigraphStore, Store, open_store
+from lmkg.store.remote import query_form, term_from_json
 from lmkg.validation import ValidationReport
 
 
@@ -185,29 +186,6 @@ class QueryOutput:
     graph: Graph | None = None
 
 
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-
-
-def query_form(text: str) -> str:
-    body = re.sub(r"#[^\n]*", "", text)
-    body = re.sub(r"<[^>\s]*>", "<>", body)  # IRIs may contain the keywords
-    match = _FORM.search(body)
-    return match.group(1).upper() if match else "SELECT"
-
-
-def _term(binding: Mapping[str, Any]) -> Identifier:
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, lang=binding["xml:lang"])
-    if "datatype" in binding:
-        return Literal(value, datatype=URIRef(binding["datatype"]))
-    return Literal(value)
-
-
 def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None = None) -> QueryOutput:
     """Run any query through the engine, keeping the SELECT column order."""
     from lmkg.store.base import bind_values
@@ -224,7 +202,7 @@ def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None =
         return QueryOutput(boolean=bool(document["boolean"]))
     columns = list(document["head"]["vars"])
     rows = [
-        {name: _term(value) for name, value in solution.items()}
+        {name: term_from_json(value) for name, value in solution.items()}
         for solution in document["results"]["bindings"]
     ]
     return QueryOutput(columns, rows)

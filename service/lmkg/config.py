@@ -30,6 +30,9 @@ class Settings:
     store: str = field(default_factory=_default_store)
     store_update: str | None = None
     store_graphs: str | None = None
+    store_user: str | None = None
+    store_password: str | None = None
+    store_token: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     token: str | None = None
@@ -61,6 +64,9 @@ class Settings:
             store=env.get("LMKG_STORE", defaults.store),
             store_update=env.get("LMKG_STORE_UPDATE") or None,
             store_graphs=env.get("LMKG_STORE_GRAPHS") or None,
+            store_user=env.get("LMKG_STORE_USER") or None,
+            store_password=env.get("LMKG_STORE_PASSWORD") or None,
+            store_token=env.get("LMKG_STORE_TOKEN") or None,
             host=env.get("LMKG_HOST", defaults.host),
             port=port,
             token=env.get("LMKG_TOKEN") or None,

@@ -10,12 +10,15 @@ __all__ = ["GraphWrite", "OxigraphStore", "RawResult", "Row", "Store", "open_sto
 
 
 def open_store(settings: Settings) -> Store:
-    """The store LMKG_STORE names: a directory for the embedded store (a remote URL comes later)."""
+    """The store LMKG_STORE names: a directory (embedded Oxigraph) or a SPARQL endpoint URL."""
     if settings.is_remote:
-        from lmkg.errors import StoreError
+        from lmkg.store.remote import Endpoints, RemoteStore
 
-        raise StoreError(
-            f"LMKG_STORE={settings.store} is a URL; the remote SPARQL store is not built yet "
-            "(issue 5). Give a directory for the embedded store."
+        return RemoteStore(
+            Endpoints.derive(settings.store, settings.store_update, settings.store_graphs),
+            username=settings.store_user,
+            password=settings.store_password,
+            token=settings.store_token,
+            timeout=settings.query_timeout,
         )
     return OxigraphStore(settings.store)

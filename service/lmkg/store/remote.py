@@ -1,0 +1,228 @@
+"""The remote store: any SPARQL 1.1 server, through the standard protocols only.
+
+Queries go through the SPARQL 1.1 Query protocol, writes through the Update
+protocol (one request per GraphWrite, which a conforming server applies
+atomically), whole graphs through the Graph Store HTTP Protocol. The server
+must answer queries over the union of its named graphs by default (Oxigraph:
+`--union-default-graph`; Fuseki: `tdb2:unionDefaultGraph true`; GraphDB and
+Virtuoso do so by default); lmkg keeps everything in named graphs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+import httpx
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier
+
+from lmkg.errors import QuerySyntaxError, StoreError, StoreUnavailableError
+from lmkg.store.base import GraphWrite, RawResult, Row, bind_values, triples_block, write_as_update
+
+_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def query_form(text: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments and IRIs."""
+    body = re.sub(r"#[^\n]*", "", text)
+    body = re.sub(r"<[^>\s]*>", "<>", body)
+    match = _FORM.search(body)
+    return match.group(1).upper() if match else "SELECT"
+
+
+def term_from_json(binding: Mapping[str, Any]) -> Identifier:
+    """An rdflib term from one binding of SPARQL 1.1 Query Results JSON."""
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if "xml:lang" in binding:
+        return Literal(value, lang=binding["xml:lang"])
+    if "datatype" in binding:
+        return Literal(value, datatype=URIRef(binding["datatype"]))
+    return Literal(value)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The URLs of one SPARQL server, where its layout splits them."""
+
+    query: str
+    update: str
+    graphs: str | None
+
+    @classmethod
+    def derive(cls, query: str, update: str | None = None, graphs: str | None = None) -> Endpoints:
+        """Known layouts: Oxigraph /query, /update, /store; Fuseki /ds/sparql (or /ds/query), /ds/update, /ds/data."""
+        parts = urlsplit(query)
+        path = parts.path.rstrip("/")
+
+        def sibling(name: str) -> str:
+            return urlunsplit(parts._replace(path=path.rsplit("/", 1)[0] + "/" + name))
+
+        if path.endswith("/query"):
+            derived_update, derived_graphs = sibling("update"), sibling("store")
+        elif path.endswith("/sparql"):
+            derived_update, derived_graphs = sibling("update"), sibling("data")
+        else:
+            derived_update, derived_graphs = query, None
+        return cls(query, update or derived_update, graphs or derived_graphs)
+
+
+class RemoteStore:
+    """A Store on a SPARQL 1.1 server over HTTP; stateless, so many processes may share one."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.endpoints = endpoints
+        self.location = endpoints.query
+        headers = {"User-Agent": "lmkg"}
+        auth: httpx.Auth | None = None
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif username is not None:
+            auth = httpx.BasicAuth(username, password or "")
+        self._client = httpx.Client(headers=headers, auth=auth, timeout=timeout)
+
+    # -- HTTP -----------------------------------------------------------------------
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._client.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
+            raise StoreUnavailableError(
+                f"The SPARQL store at {url} cannot be reached ({type(exc).__name__}: {exc}); "
+                "nothing was changed. Try again when it is back."
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise StoreUnavailableError(f"The SPARQL store at {url} failed: {exc}") from exc
+        if response.status_code == 400:
+            raise QuerySyntaxError(f"The SPARQL store refused the request: {response.text.strip()[:2000]}")
+        if response.status_code in (502, 503, 504):
+            raise StoreUnavailableError(
+                f"The SPARQL store at {url} is unavailable (HTTP {response.status_code}); try again."
+            )
+        if response.status_code >= 400:
+            raise StoreError(
+                f"The SPARQL store at {url} answered HTTP {response.status_code}: "
+                f"{response.text.strip()[:2000]}"
+            )
+        return response
+
+    def _query(
+        self,
+        query: str,
+        accept: str,
+        *,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> httpx.Response:
+        form = [("query", query)]
+        form += [("default-graph-uri", g) for g in default_graph_uris]
+        form += [("named-graph-uri", g) for g in named_graph_uris]
+        return self._send(
+            "POST",
+            self.endpoints.query,
+            content=urlencode(form).encode("ascii"),
+            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+
+    # -- the Store protocol ----------------------------------------------------------
+
+    def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
+        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        document = json.loads(response.content)
+        if "results" not in document:
+            raise QuerySyntaxError("expected a SELECT query")
+        return [
+            {name: term_from_json(value) for name, value in solution.items()}
+            for solution in document["results"]["bindings"]
+        ]
+
+    def ask(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> bool:
+        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        document = json.loads(response.content)
+        if "boolean" not in document:
+            raise QuerySyntaxError("expected an ASK query")
+        return bool(document["boolean"])
+
+    def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
+        response = self._query(bind_values(query, bindings), "application/n-triples")
+        return Graph().parse(data=response.text, format="nt")
+
+    def execute(
+        self,
+        query: str,
+        *,
+        select_format: str,
+        graph_format: str,
+        default_graph_uris: Sequence[str] = (),
+        named_graph_uris: Sequence[str] = (),
+    ) -> RawResult:
+        form = query_form(query)
+        media_type = graph_format if form in ("CONSTRUCT", "DESCRIBE") else select_format
+        response = self._query(
+            query,
+            media_type,
+            default_graph_uris=default_graph_uris,
+            named_graph_uris=named_graph_uris,
+        )
+        kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "ask"}.get(form, "select")
+        return RawResult(kind, media_type, response.content)
+
+    def update(self, update: str) -> None:
+        self._send(
+            "POST",
+            self.endpoints.update,
+            content=update.encode("utf-8"),
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+
+    def write(self, change: GraphWrite) -> None:
+        # One Update request: the server applies it in one transaction, so a failure
+        # (or the server going down) leaves neither the entry nor its inferred triples.
+        self.update(write_as_update(change))
+
+    def graph(self, graph_iri: URIRef) -> Graph:
+        rows = self.construct(
+            "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }", bindings={"g": graph_iri}
+        )
+        return rows
+
+    def load_graph(self, graph_iri: URIRef, data: Graph) -> None:
+        if self.endpoints.graphs is None:
+            self.write(GraphWrite(replace={graph_iri: data}))
+            return
+        body = triples_block(data).encode("utf-8")
+        self._send(
+            "PUT",
+            self.endpoints.graphs,
+            params={"graph": str(graph_iri)},
+            content=body,
+            headers={"Content-Type": "application/n-triples"},
+        )
+
+    def graph_names(self) -> list[URIRef]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return [row["g"] for row in rows if isinstance(row.get("g"), URIRef)]  # type: ignore[misc]
+
+    def triple_count(self) -> int:
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        value = rows[0].get("n") if rows else None
+        return int(value.toPython()) if isinstance(value, Literal) else 0
+
+    def close(self) -> None:
+        self._client.close()
