@@ -320,18 +320,34 @@ def check(settings: Settings, *, with_profile_check: bool = True) -> Report:
 
 
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int = 1) -> None:
-    """Run the HTTP service with uvicorn on the configured store."""
+    """Run the HTTP service with uvicorn on the configured store.
+
+    With several workers each process builds its own app from the LMKG_* environment
+    (uvicorn starts them from an import string), so the settings travel through it.
+    """
+    import os
+
     import uvicorn
 
     from lmkg.api import create_app
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    if workers > 1 and not settings.is_remote:
-        raise LmkgError(
-            "--workers > 1 needs a remote SPARQL store (LMKG_STORE=http://...): the embedded "
-            "store can be opened by one process at a time"
+    if workers > 1:
+        if not settings.is_remote:
+            raise LmkgError(
+                "--workers > 1 needs a remote SPARQL store (LMKG_STORE=http://...): the embedded "
+                "store can be opened by one process at a time"
+            )
+        os.environ["LMKG_STORE"] = settings.store
+        uvicorn.run(
+            "lmkg.api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
         )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, workers=1)
+        return
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
 
 
 __all__ = [
