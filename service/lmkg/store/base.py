@@ -63,12 +63,31 @@ class Store(Protocol):
         graph_format: str,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> RawResult:
-        """Run any query and serialise its result in the given media type (/sparql's path)."""
+        """Run any query and serialise its result in the given media type (/sparql's path).
+
+        Given any graph URIs, the dataset is exactly those (the SPARQL 1.1 Protocol's
+        default-graph-uri and named-graph-uri), overriding FROM and FROM NAMED in the text;
+        `base_iri` resolves relative IRIs.
+        """
         ...
 
-    def update(self, update: str) -> None:
-        """Run a SPARQL 1.1 Update in one transaction."""
+    def update(
+        self,
+        update: str,
+        *,
+        base_iri: str | None = None,
+        using_graph_uris: Sequence[str] = (),
+        using_named_graph_uris: Sequence[str] = (),
+    ) -> None:
+        """Run a SPARQL 1.1 Update in one transaction.
+
+        `using_graph_uris` and `using_named_graph_uris` are the Update protocol's dataset: they
+        act as USING and USING NAMED on every DELETE/INSERT ... WHERE operation (an update that
+        has its own USING or WITH is refused with them: ValueError). `base_iri` resolves
+        relative IRIs.
+        """
         ...
 
     def write(self, change: GraphWrite) -> None:
@@ -166,3 +185,96 @@ def quads_of(change: GraphWrite) -> Iterable[tuple[Node, Node, Node, URIRef]]:
             yield s, p, o, graph_iri
     for s, p, o in change.inferred:
         yield s, p, o, GRAPH_INFERRED
+
+
+# -- reading SPARQL text without a parser: the protocol's dataset on updates -----------
+
+_LEXICAL = re.compile(
+    r'<[^<>"{}|^`\\\x00-\x20]*>'  # IRIs first: a '#' inside one does not start a comment
+    r'|#[^\n]*|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
+)
+_UPDATE_TOKEN = re.compile(
+    r"[{}]|(?<![\w:?$@.\-])(WITH|USING|WHERE|DELETE)(?![\w:\-])", re.IGNORECASE
+)
+_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*')
+
+
+def _mask_lexical(text: str) -> str:
+    """The text with IRIs, string literals and comments blanked out (same length)."""
+    return _LEXICAL.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def is_absolute_iri(value: str) -> bool:
+    """Whether `value` can be written as <value> in SPARQL: a scheme, and no forbidden character."""
+    return _IRI.fullmatch(value) is not None
+
+
+def _update_keywords(update: str) -> list[tuple[str, int]]:
+    """The WITH, USING, WHERE and DELETE keywords outside braces, with their offsets."""
+    found: list[tuple[str, int]] = []
+    depth = 0
+    for match in _UPDATE_TOKEN.finditer(_mask_lexical(update)):
+        token = match.group(0)
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            found.append((token.upper(), match.start()))
+    return found
+
+
+def declares_update_dataset(update: str) -> bool:
+    """Whether an update names its own dataset with USING or WITH."""
+    return any(word in ("USING", "WITH") for word, _ in _update_keywords(update))
+
+
+def with_using_clauses(
+    update: str, using_graph_uris: Sequence[str], using_named_graph_uris: Sequence[str]
+) -> str:
+    """The update with USING / USING NAMED clauses before the WHERE of each DELETE/INSERT.
+
+    This is what the protocol's using-graph-uri and using-named-graph-uri mean (SPARQL 1.1
+    Protocol, section 2.2.3). DELETE WHERE, INSERT DATA and the graph management operations
+    have no WHERE clause to scope, and stay as they are. The clauses go on the WHERE's own
+    line, so syntax errors keep their line numbers.
+    """
+    if not using_graph_uris and not using_named_graph_uris:
+        return update
+    if declares_update_dataset(update):
+        raise ValueError(
+            "using-graph-uri and using-named-graph-uri cannot be combined with an update "
+            "that has its own USING or WITH"
+        )
+    for iri in (*using_graph_uris, *using_named_graph_uris):
+        if not is_absolute_iri(iri):
+            raise ValueError(f"not an absolute IRI: {iri!r}")
+    clauses = "".join(f"USING <{iri}> " for iri in using_graph_uris) + "".join(
+        f"USING NAMED <{iri}> " for iri in using_named_graph_uris
+    )
+    masked = _mask_lexical(update)
+    cuts: list[int] = []
+    previous: tuple[str, int] | None = None
+    for word, offset in _update_keywords(update):
+        delete_where = (
+            previous is not None
+            and previous[0] == "DELETE"
+            and not masked[previous[1] + len("DELETE") : offset].strip()
+        )
+        if word == "WHERE" and not delete_where:
+            cuts.append(offset)
+        previous = (word, offset)
+    for offset in reversed(cuts):
+        update = update[:offset] + clauses + update[offset:]
+    return update
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def has_relative_iri(text: str) -> bool:
+    """Whether the SPARQL text has an IRI that needs a base to resolve (e.g. <test>)."""
+    return any(
+        match.group(0).startswith("<") and not _SCHEME.match(match.group(0)[1:])
+        for match in _LEXICAL.finditer(text)
+    )

@@ -11,7 +11,14 @@ from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, StoreError
-from lmkg.store.base import GraphWrite, RawResult, Row, bind_values, write_as_update
+from lmkg.store.base import (
+    GraphWrite,
+    RawResult,
+    Row,
+    bind_values,
+    with_using_clauses,
+    write_as_update,
+)
 from lmkg.store.terms import to_rdflib
 
 _RESULTS_FORMATS = {
@@ -70,16 +77,20 @@ class OxigraphStore:
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         query = bind_values(query, bindings)
         try:
             if default_graph_uris or named_graph_uris:
+                # The protocol's dataset is exactly the graphs given (an empty default graph
+                # when only named graphs are, and the reverse), as a SPARQL server does.
                 return self._store.query(
                     query,
-                    default_graph=[ox.NamedNode(g) for g in default_graph_uris] or None,
-                    named_graphs=[ox.NamedNode(g) for g in named_graph_uris] or None,
+                    base_iri=base_iri,
+                    default_graph=[ox.NamedNode(g) for g in default_graph_uris],
+                    named_graphs=[ox.NamedNode(g) for g in named_graph_uris],
                 )
-            return self._store.query(query, use_default_graph_as_union=True)
+            return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise _syntax_error(exc, query) from exc
         except OSError as exc:
@@ -125,12 +136,14 @@ class OxigraphStore:
         graph_format: str,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> RawResult:
         result = self._run(
             query,
             None,
             default_graph_uris=default_graph_uris,
             named_graph_uris=named_graph_uris,
+            base_iri=base_iri,
         )
         if isinstance(result, ox.QueryTriples):
             body = result.serialize(format=_GRAPH_FORMATS[graph_format])
@@ -139,9 +152,18 @@ class OxigraphStore:
         kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
         return RawResult(kind, select_format, body or b"")
 
-    def update(self, update: str) -> None:
+    def update(
+        self,
+        update: str,
+        *,
+        base_iri: str | None = None,
+        using_graph_uris: Sequence[str] = (),
+        using_named_graph_uris: Sequence[str] = (),
+    ) -> None:
+        # pyoxigraph takes no update dataset: the protocol's is written into the text.
+        update = with_using_clauses(update, using_graph_uris, using_named_graph_uris)
         try:
-            self._store.update(update)
+            self._store.update(update, base_iri=base_iri)
         except SyntaxError as exc:
             raise _syntax_error(exc, update) from exc
         except OSError as exc:

@@ -22,7 +22,42 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, StoreError, StoreUnavailableError
-from lmkg.store.base import GraphWrite, RawResult, Row, bind_values, triples_block, write_as_update
+from lmkg.store.base import (
+    GraphWrite,
+    RawResult,
+    Row,
+    bind_values,
+    declares_update_dataset,
+    has_relative_iri,
+    triples_block,
+    write_as_update,
+)
+
+_LOCATED = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def with_base(text: str, base_iri: str | None) -> tuple[str, int]:
+    """The text with a BASE line first when it has relative IRIs, and how many lines were added.
+
+    The protocol has no parameter for a base IRI; without one a server resolves relative
+    IRIs against its own URL, which clients of lmkg never see.
+    """
+    if base_iri is None or not has_relative_iri(text):
+        return text, 0
+    return f"BASE <{base_iri}>\n{text}", 1
+
+
+def refusal_message(text: str, *, line_offset: int = 0) -> str:
+    """A server's 400 answer in lmkg's words; Oxigraph's "error at L:C" names line and column."""
+    match = _LOCATED.match(text)
+    if match is None:
+        return f"The SPARQL store refused the request: {text[:2000]}"
+    line, column, detail = match.groups()
+    return (
+        f"SPARQL syntax error at line {int(line) - line_offset}, column {column}: "
+        f"{detail[:2000]}"
+    )
+
 
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
 
@@ -99,7 +134,9 @@ class RemoteStore:
 
     # -- HTTP -----------------------------------------------------------------------
 
-    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, line_offset: int = 0, **kwargs: Any
+    ) -> httpx.Response:
         try:
             response = self._client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
@@ -110,7 +147,9 @@ class RemoteStore:
         except httpx.HTTPError as exc:
             raise StoreUnavailableError(f"The SPARQL store at {url} failed: {exc}") from exc
         if response.status_code == 400:
-            raise QuerySyntaxError(f"The SPARQL store refused the request: {response.text.strip()[:2000]}")
+            raise QuerySyntaxError(
+                refusal_message(response.text.strip(), line_offset=line_offset)
+            )
         if response.status_code in (502, 503, 504):
             raise StoreUnavailableError(
                 f"The SPARQL store at {url} is unavailable (HTTP {response.status_code}); try again."
@@ -129,6 +168,7 @@ class RemoteStore:
         *,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        line_offset: int = 0,
     ) -> httpx.Response:
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in default_graph_uris]
@@ -138,6 +178,7 @@ class RemoteStore:
             self.endpoints.query,
             content=urlencode(form).encode("ascii"),
             headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+            line_offset=line_offset,
         )
 
     # -- the Store protocol ----------------------------------------------------------
@@ -171,24 +212,45 @@ class RemoteStore:
         graph_format: str,
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
+        base_iri: str | None = None,
     ) -> RawResult:
         form = query_form(query)
         media_type = graph_format if form in ("CONSTRUCT", "DESCRIBE") else select_format
+        text, added_lines = with_base(query, base_iri)
         response = self._query(
-            query,
+            text,
             media_type,
             default_graph_uris=default_graph_uris,
             named_graph_uris=named_graph_uris,
+            line_offset=added_lines,
         )
         kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "ask"}.get(form, "select")
         return RawResult(kind, media_type, response.content)
 
-    def update(self, update: str) -> None:
+    def update(
+        self,
+        update: str,
+        *,
+        base_iri: str | None = None,
+        using_graph_uris: Sequence[str] = (),
+        using_named_graph_uris: Sequence[str] = (),
+    ) -> None:
+        if (using_graph_uris or using_named_graph_uris) and declares_update_dataset(update):
+            raise ValueError(
+                "using-graph-uri and using-named-graph-uri cannot be combined with an update "
+                "that has its own USING or WITH"
+            )
+        text, added_lines = with_base(update, base_iri)
+        # The Update protocol's own dataset parameters: the server applies them.
+        params = [("using-graph-uri", g) for g in using_graph_uris]
+        params += [("using-named-graph-uri", g) for g in using_named_graph_uris]
         self._send(
             "POST",
             self.endpoints.update,
-            content=update.encode("utf-8"),
+            params=params,
+            content=text.encode("utf-8"),
             headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+            line_offset=added_lines,
         )
 
     def write(self, change: GraphWrite) -> None:
