@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lmkg.api import health, sparql
+from lmkg.api import explain, health, models, sparql
 
-ROUTERS: list[APIRouter] = [health.router, sparql.router]
+ROUTERS: list[APIRouter] = [health.router, sparql.router, models.router, explain.router]
