@@ -129,8 +129,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return response
 
     _install_error_handlers(app)
-    from lmkg.api.routers import ROUTERS
+    from lmkg.api.routers import routers
 
-    for router in ROUTERS:
+    for router in routers(settings):
         app.include_router(router)
     return app

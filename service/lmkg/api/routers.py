@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lmkg.api import explain, health, models, sparql
+from lmkg.api import classes, explain, health, models, ontology, queries, sparql
+from lmkg.config import Settings
 
-ROUTERS: list[APIRouter] = [health.router, sparql.router, models.router, explain.router]
+
+def routers(settings: Settings) -> list[APIRouter]:
+    """Every router; the named-query routes are generated from settings.queries_dir."""
+    return [
+        health.router,
+        sparql.router,
+        models.router,
+        explain.router,
+        queries.build_router(settings.queries_dir),
+        classes.router,
+        ontology.router,
+    ]

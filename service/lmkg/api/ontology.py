@@ -1,0 +1,123 @@
+"""GET /ontology: the published ontology by content negotiation, HTML documentation included."""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+
+from lmkg.api.deps import KGDep
+from lmkg.ontology import EXPORT_FORMATS, export_ontology
+from lmkg.vocab import LMKG, ONTOLOGY_IRI, VANN
+
+router = APIRouter(tags=["ontology"])
+
+_BY_MEDIA_TYPE = {media: name for name, (_, media, _) in EXPORT_FORMATS.items()}
+_OFFERED = ["text/turtle", "text/html", "application/rdf+xml", "application/ld+json",
+            "application/n-triples", "application/owl+xml"]
+
+
+def _text(graph: Graph, subject: URIRef, prop: URIRef) -> str:
+    value = graph.value(subject, prop)
+    return str(value) if value is not None else ""
+
+
+def _link(graph: Graph, term: URIRef) -> str:
+    label = escape(_text(graph, term, RDFS.label) or str(term))
+    if str(term).startswith(str(LMKG._NS)):
+        return f'<a href="#{escape(term.fragment)}">{label}</a>'
+    return f'<a href="{escape(str(term))}">{label}</a>'
+
+
+def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef]]) -> str:
+    """A self-contained HTML page documenting every class and property, from the ontology itself."""
+    o = ONTOLOGY_IRI
+    meta = [
+        ("Ontology IRI", str(o)),
+        ("Version IRI", _text(graph, o, OWL.versionIRI)),
+        ("Version", _text(graph, o, OWL.versionInfo)),
+        ("Licence", _text(graph, o, DCTERMS.license)),
+        ("Creator", _text(graph, o, DCTERMS.creator)),
+        ("Created", _text(graph, o, DCTERMS.created)),
+        ("Preferred prefix", f"{_text(graph, o, VANN.preferredNamespacePrefix)}: "
+                             f"{_text(graph, o, VANN.preferredNamespaceUri)}"),
+    ]
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{escape(_text(graph, o, DCTERMS.title))}</title>",
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:auto;padding:1rem;line-height:1.5}"
+        "section{border-top:1px solid #ccc;padding:.5rem 0}code{background:#f4f4f4}</style></head><body>",
+        f"<h1>{escape(_text(graph, o, DCTERMS.title))}</h1>",
+        f"<p>{escape(_text(graph, o, DCTERMS.description))}</p><dl>",
+    ]
+    parts += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta]
+    parts.append("</dl><p>Other formats: <a href='?format=turtle'>Turtle</a>, "
+                 "<a href='?format=rdfxml'>RDF/XML</a>, <a href='?format=owlxml'>OWL/XML</a>, "
+                 "<a href='?format=jsonld'>JSON-LD</a>, <a href='?format=ntriples'>N-Triples</a>.</p>")
+    kinds = [("Classes", OWL.Class), ("Object properties", OWL.ObjectProperty),
+             ("Data properties", OWL.DatatypeProperty), ("Annotation properties", OWL.AnnotationProperty)]
+    for title, kind in kinds:
+        terms = sorted(t for t in graph.subjects(RDF.type, kind)
+                       if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS)))
+        parts.append(f"<h2>{title}</h2>")
+        for term in terms:
+            parts.append(f"<section id='{escape(term.fragment)}'><h3>{escape(_text(graph, term, RDFS.label))} "
+                         f"<code>lmkg:{escape(term.fragment)}</code></h3>")
+            parts.append(f"<p>{escape(_text(graph, term, SKOS.definition))}</p><dl>")
+            if kind == OWL.Class:
+                supers = sorted(class_supers.get(term, frozenset()))
+                subs = sorted(c for c, s in class_supers.items() if term in s)
+                if supers:
+                    parts.append("<dt>Superclasses</dt><dd>" + ", ".join(_link(graph, s) for s in supers) + "</dd>")
+                if subs:
+                    parts.append("<dt>Subclasses</dt><dd>" + ", ".join(_link(graph, s) for s in subs) + "</dd>")
+            for label, prop in (("Domain", RDFS.domain), ("Range", RDFS.range),
+                                ("Subproperty of", RDFS.subPropertyOf)):
+                values = [v for v in graph.objects(term, prop) if isinstance(v, URIRef)]
+                if values:
+                    parts.append(f"<dt>{label}</dt><dd>" + ", ".join(_link(graph, v) for v in values) + "</dd>")
+            for note in graph.objects(term, SKOS.note):
+                parts.append(f"<dt>Note</dt><dd>{escape(str(note))}</dd>")
+            for statement in graph.objects(term, LMKG.sourceStatement):
+                parts.append(f"<dt>Source says</dt><dd><q>{escape(str(statement))}</q></dd>")
+            parts.append("</dl></section>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+@router.get(
+    "/ontology",
+    responses={200: {"content": {m: {} for m in _OFFERED}, "description": "The ontology"},
+               406: {"description": "No acceptable format"}},
+)
+def read_ontology(
+    request: Request,
+    kg: KGDep,
+    format: str | None = Query(None, description="turtle, rdfxml, owlxml, jsonld, ntriples or html"),  # noqa: A002
+) -> Response:
+    """The ontology in Turtle, RDF/XML, OWL/XML, JSON-LD, N-Triples or HTML, by Accept or ?format=."""
+    if format is not None:
+        if format == "html":
+            media = "text/html"
+        elif format in EXPORT_FORMATS:
+            media = EXPORT_FORMATS[format][1]
+        else:
+            raise HTTPException(422, f"'format' must be one of html, {', '.join(EXPORT_FORMATS)}")
+    else:
+        from lmkg.api.negotiation import choose
+
+        chosen = choose(request.headers.get("accept"), _OFFERED)
+        if chosen is None:
+            raise HTTPException(406, f"Cannot produce {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}")
+        media = chosen
+    if media == "text/html":
+        return Response(html_documentation(kg.ontology, kg.classifier.class_supers),
+                        media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+    body = export_ontology(kg.ontology, _BY_MEDIA_TYPE[media])
+    return Response(body, media_type=media, headers={"Vary": "Accept"})
+
+
+__all__ = ["html_documentation", "router"]
