@@ -76,6 +76,19 @@ def cmd_reason(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_NONCONFORMING
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import opened
+    from lmkg.importers.epoch import import_epoch_file
+
+    with opened(settings) as kg:
+        report = import_epoch_file(kg, Path(args.file), batch_size=args.batch_size)
+    _print(report.as_text())
+    if args.report_csv:
+        report.write_csv(Path(args.report_csv))
+        _print(f"rejected rows written to {args.report_csv}")
+    return EXIT_OK
+
+
 def cmd_explain(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import opened
     from lmkg.explain import explain
@@ -198,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     reason = sub.add_parser("reason", help="classify the whole store with HermiT; rebuild the inferred graph")
     reason.set_defaults(handler=cmd_reason)
+
+    importer = sub.add_parser("import", help="import a real data set (SOURCE: epoch) through the same gate as every write")
+    importer.add_argument("source", choices=["epoch"], metavar="SOURCE", help="epoch: Epoch AI's models database (CSV)")
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--report-csv", metavar="PATH", help="also write the rejected rows (row, model, reason) as CSV")
+    importer.add_argument("--batch-size", type=int, default=500, help="entries per transaction (default 500)")
+    importer.set_defaults(handler=cmd_import)
 
     explain = sub.add_parser("explain", help="why a model is in each class it was inferred into")
     explain.add_argument("id", metavar="ID")

@@ -209,6 +209,7 @@ class KnowledgeGraph:
         mode: WriteMode,
         stamp: bool = True,
         all_or_nothing: bool = False,
+        known_ids: frozenset[str] = frozenset(),
     ) -> WriteOutcome:
         """Validate and classify every entry; write the valid ones in one transaction.
 
@@ -217,7 +218,7 @@ class KnowledgeGraph:
         With mode CREATE or REPLACE a single entry that exists (or does not) raises
         ConflictError or NotFoundError before anything is written.
         """
-        batch_ids = frozenset(e.id for e in entries)
+        batch_ids = frozenset(e.id for e in entries) | known_ids  # links may point to these
         outcome = WriteOutcome()
         for entry in entries:
             assessment = self.assess(entry, batch_ids=batch_ids)

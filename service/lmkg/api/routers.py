@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lmkg.api import classes, explain, health, models, ontology, queries, sparql
+from lmkg.api import classes, explain, health, imports, models, ontology, queries, sparql
 from lmkg.config import Settings
 
 
@@ -18,4 +18,5 @@ def routers(settings: Settings) -> list[APIRouter]:
         queries.build_router(settings.queries_dir),
         classes.router,
         ontology.router,
+        imports.router,
     ]
