@@ -149,3 +149,15 @@ def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> N
     assert "small language model SubClassOf has portability some high portability" in result.stdout
     missing = lmkg(store_dir, "explain", "no-such-model")
     assert missing.returncode == 2 and "no model with id" in missing.stderr
+
+
+def test_import_epoch_with_report(store_dir: Path, tmp_path: Path) -> None:
+    report_csv = tmp_path / "rejected.csv"
+    result = lmkg(store_dir, "import", "epoch", str(DATA / "epoch" / "malformed.csv"), "--report-csv", str(report_csv))
+    assert result.returncode == 0, result.stderr
+    assert "7 are language models" in result.stdout and "5 rejected" in result.stdout
+    assert result.stderr == ""  # no progress bar when stderr is not a terminal
+    rows = report_csv.read_text().splitlines()
+    assert rows[0] == "row,model,reason" and len(rows) == 6
+    ask = "ASK { <https://w3id.org/lmkg/model/twin> a <https://w3id.org/lmkg/ontology#PortableModel> }"
+    assert lmkg(store_dir, "query", ask).stdout.strip() == "true"
