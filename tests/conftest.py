@@ -56,15 +56,18 @@ class OxigraphServer:
         self.port = free_port()
         self.query_url = f"http://127.0.0.1:{self.port}/query"
         self.command = [
-            binary, "serve", "--location", str(location),
-            "--bind", f"127.0.0.1:{self.port}", "--union-default-graph",
+            binary,
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--union-default-graph",
         ]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_port(self.port)
 
     def kill(self) -> None:

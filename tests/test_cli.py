@@ -23,7 +23,11 @@ def lmkg(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LMKG_STORE": str(store)}
     return subprocess.run(
         [sys.executable, "-m", "lmkg.cli", *args],
-        capture_output=True, text=True, env=env, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
 
 
@@ -89,7 +93,9 @@ def test_query_sparql_string_and_file(store_dir: Path, tmp_path: Path) -> None:
     ask = "ASK { <https://w3id.org/lmkg/model/phi-3-mini> a <https://w3id.org/lmkg/ontology#PortableModel> }"
     assert lmkg(store_dir, "query", ask).stdout.strip() == "true"
     rq = tmp_path / "count.rq"
-    rq.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?m a <https://w3id.org/lmkg/ontology#SmallLanguageModel> }")
+    rq.write_text(
+        "SELECT (COUNT(*) AS ?n) WHERE { ?m a <https://w3id.org/lmkg/ontology#SmallLanguageModel> }"
+    )
     assert "8" in lmkg(store_dir, "query", f"@{rq}").stdout
     bad = lmkg(store_dir, "query", "SELECT ?x WHERE { ?x ")
     assert bad.returncode == 2 and "line 1" in bad.stderr
@@ -101,7 +107,8 @@ def test_load_stores_valid_entries_and_refuses_invalid_ones_whole(store_dir: Pat
     ask = "ASK { <https://w3id.org/lmkg/model/tinyllama-1.1b> a <https://w3id.org/lmkg/ontology#CheapToFineTuneModel> }"
     assert lmkg(store_dir, "query", ask).stdout.strip() == "true"
     refused = lmkg(
-        store_dir, "load",
+        store_dir,
+        "load",
         str(DATA / "valid-entries" / "undisclosed-size.json"),
         str(DATA / "invalid-entries" / "no-developer.json"),
     )
@@ -111,7 +118,9 @@ def test_load_stores_valid_entries_and_refuses_invalid_ones_whole(store_dir: Pat
     assert lmkg(store_dir, "query", ask_claude).stdout.strip() == "false"
 
 
-@pytest.mark.parametrize(("fmt", "parser"), [("rdfxml", "xml"), ("jsonld", "json-ld"), ("ntriples", "nt"), ("turtle", "turtle")])
+@pytest.mark.parametrize(
+    ("fmt", "parser"), [("rdfxml", "xml"), ("jsonld", "json-ld"), ("ntriples", "nt"), ("turtle", "turtle")]
+)
 def test_export(store_dir: Path, tmp_path: Path, fmt: str, parser: str) -> None:
     out = tmp_path / f"lmkg.{fmt}"
     result = lmkg(store_dir, "export", "--format", fmt, "-o", str(out))
@@ -153,7 +162,9 @@ def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> N
 
 def test_import_epoch_with_report(store_dir: Path, tmp_path: Path) -> None:
     report_csv = tmp_path / "rejected.csv"
-    result = lmkg(store_dir, "import", "epoch", str(DATA / "epoch" / "malformed.csv"), "--report-csv", str(report_csv))
+    result = lmkg(
+        store_dir, "import", "epoch", str(DATA / "epoch" / "malformed.csv"), "--report-csv", str(report_csv)
+    )
     assert result.returncode == 0, result.stderr
     assert "7 are language models" in result.stdout and "5 rejected" in result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal

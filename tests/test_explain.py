@@ -30,11 +30,17 @@ def test_disagreement_between_source_and_threshold(kg: KnowledgeGraph) -> None:
 
 
 def test_threshold_based_kind_explains_the_count(kg: KnowledgeGraph) -> None:
-    entry = entry_from_json({
-        "id": "gemma-2-2b", "label": "Gemma 2 2B", "kind": "slm", "kindBasis": "size-threshold",
-        "parameterCount": 2_600_000_000, "developer": "Google DeepMind",
-        "sources": ["https://arxiv.org/abs/2408.00118"],
-    })
+    entry = entry_from_json(
+        {
+            "id": "gemma-2-2b",
+            "label": "Gemma 2 2B",
+            "kind": "slm",
+            "kindBasis": "size-threshold",
+            "parameterCount": 2_600_000_000,
+            "developer": "Google DeepMind",
+            "sources": ["https://arxiv.org/abs/2408.00118"],
+        }
+    )
     assert kg.write([entry], mode=WriteMode.CREATE).committed
     text = explain(kg, "gemma-2-2b").as_text()
     assert "parameter count 2.6B is at most 10B" in text

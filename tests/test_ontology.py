@@ -60,8 +60,16 @@ def test_profile_check_catches_a_violation(tmp_path: Path, ontology: Graph) -> N
 def test_fair_metadata(ontology: Graph) -> None:
     version = ontology.value(ONTOLOGY_IRI, OWL.versionIRI)
     assert isinstance(version, URIRef) and version != ONTOLOGY_IRI
-    for prop in (DCTERMS.title, DCTERMS.description, DCTERMS.license, DCTERMS.creator, DCTERMS.created,
-                 OWL.versionInfo, VANN.preferredNamespacePrefix, VANN.preferredNamespaceUri):
+    for prop in (
+        DCTERMS.title,
+        DCTERMS.description,
+        DCTERMS.license,
+        DCTERMS.creator,
+        DCTERMS.created,
+        OWL.versionInfo,
+        VANN.preferredNamespacePrefix,
+        VANN.preferredNamespaceUri,
+    ):
         assert ontology.value(ONTOLOGY_IRI, prop) is not None, prop
     created = ontology.value(ONTOLOGY_IRI, DCTERMS.created)
     assert isinstance(created, Literal) and created.datatype == XSD.dateTime
@@ -81,7 +89,7 @@ def test_every_annotation_property_used_is_declared(ontology: Graph) -> None:
         ontology.subjects(RDF.type, OWL.DatatypeProperty)
     )
     builtin = {RDF.type, RDF.first, RDF.rest, OWL.versionIRI, OWL.versionInfo, OWL.imports}
-    owl_vocabulary = str(OWL) 
+    owl_vocabulary = str(OWL)
     for predicate in set(ontology.predicates()):
         if predicate in builtin or str(predicate).startswith(owl_vocabulary):
             continue

@@ -47,7 +47,16 @@ def test_hermit_finds_ontology_and_examples_consistent(hermit_examples: HermitRe
 
 @pytest.mark.parametrize(
     "model_id",
-    ["phi-3-mini", "orca-2", "orca-2-7b", "orca-2-13b", "gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"],
+    [
+        "phi-3-mini",
+        "orca-2",
+        "orca-2-7b",
+        "orca-2-13b",
+        "gpt-neo",
+        "gpt-neo-125m",
+        "gpt-neo-1.3b",
+        "gpt-neo-2.7b",
+    ],
 )
 def test_small_examples_are_portable_and_cheap_to_fine_tune(
     hermit_examples: HermitResult, model_id: str
@@ -127,9 +136,7 @@ def generated_entries() -> Iterator[Entry]:
         yield entry
 
 
-def test_fast_path_agrees_with_hermit_on_generated_entries(
-    ontology: Graph, classifier: Classifier
-) -> None:
+def test_fast_path_agrees_with_hermit_on_generated_entries(ontology: Graph, classifier: Classifier) -> None:
     entries = list(generated_entries())
     consistent = [e for e in entries if classifier.classify(e.graph, e.iri).consistent]
     inconsistent = [e for e in entries if e not in consistent]

@@ -43,8 +43,7 @@ def test_invalid_entry_rejected_with_its_message(name: str) -> None:
     assert results, "the entry was rejected without a reason"
     assert all(r.severity is Severity.VIOLATION for r in results)
     assert any(
-        (path_expected is None or r.path == path_expected) and message in r.message
-        for r in results
+        (path_expected is None or r.path == path_expected) and message in r.message for r in results
     ), [r.as_text() for r in results]
 
 

@@ -203,7 +203,11 @@ def build_parser() -> argparse.ArgumentParser:
     query = sub.add_parser("query", help="run SPARQL: a query string, @file.rq, or a named query")
     query.add_argument("query", metavar="QUERY_OR_NAME")
     query.add_argument(
-        "--param", "-p", action="append", default=[], metavar="NAME=VALUE",
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a parameter of a named query (repeatable)",
     )
     query.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -212,10 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     reason = sub.add_parser("reason", help="classify the whole store with HermiT; rebuild the inferred graph")
     reason.set_defaults(handler=cmd_reason)
 
-    importer = sub.add_parser("import", help="import a real data set (SOURCE: epoch) through the same gate as every write")
-    importer.add_argument("source", choices=["epoch"], metavar="SOURCE", help="epoch: Epoch AI's models database (CSV)")
+    importer = sub.add_parser(
+        "import", help="import a real data set (SOURCE: epoch) through the same gate as every write"
+    )
+    importer.add_argument(
+        "source", choices=["epoch"], metavar="SOURCE", help="epoch: Epoch AI's models database (CSV)"
+    )
     importer.add_argument("file", metavar="FILE")
-    importer.add_argument("--report-csv", metavar="PATH", help="also write the rejected rows (row, model, reason) as CSV")
+    importer.add_argument(
+        "--report-csv", metavar="PATH", help="also write the rejected rows (row, model, reason) as CSV"
+    )
     importer.add_argument("--batch-size", type=int, default=500, help="entries per transaction (default 500)")
     importer.set_defaults(handler=cmd_import)
 
@@ -231,9 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(handler=cmd_export)
 
-    check = sub.add_parser(
-        "check", help="OWL 2 DL profile, data-quality queries, labels and definitions"
-    )
+    check = sub.add_parser("check", help="OWL 2 DL profile, data-quality queries, labels and definitions")
     check.add_argument(
         "--skip-profile-check", action="store_true", help="skip the OWL API profile check (needs Java)"
     )

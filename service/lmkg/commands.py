@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.config import Settings
@@ -194,9 +194,7 @@ def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None =
     form = query_form(text)
     if form in ("CONSTRUCT", "DESCRIBE"):
         return QueryOutput(graph=store.construct(query))
-    raw = store.execute(
-        query, select_format="application/sparql-results+json", graph_format="text/turtle"
-    )
+    raw = store.execute(query, select_format="application/sparql-results+json", graph_format="text/turtle")
     document = json.loads(raw.body)
     if "boolean" in document:
         return QueryOutput(boolean=bool(document["boolean"]))

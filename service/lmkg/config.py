@@ -42,9 +42,7 @@ class Settings:
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     queries_dir: Path = PROJECT_ROOT / "queries"
     seed_examples: bool = True
-    profile_check: Path = field(
-        default_factory=lambda: shared_dir() / "tools" / "owl-profile-check" / "run"
-    )
+    profile_check: Path = field(default_factory=lambda: shared_dir() / "tools" / "owl-profile-check" / "run")
 
     @property
     def is_remote(self) -> bool:

@@ -22,7 +22,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from lmkg.errors import EntryError
-from lmkg.vocab import LMKG, MODEL, ORG, model_iri, model_id_of
+from lmkg.vocab import LMKG, MODEL, ORG, model_id_of, model_iri
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
 """Model and organisation ids: lowercase letters, digits, '.', '_' and '-', 1 to 100 characters."""
@@ -146,9 +146,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     problems: list[tuple[str, str]] = []
     unknown = sorted(set(data) - INPUT_FIELDS - OUTPUT_ONLY_FIELDS)
     for field_name in unknown:
-        problems.append(
-            (field_name, f"unknown field; known fields are {', '.join(sorted(INPUT_FIELDS))}")
-        )
+        problems.append((field_name, f"unknown field; known fields are {', '.join(sorted(INPUT_FIELDS))}"))
     raw_id = data.get("id", expected_id)
     if raw_id is None:
         problems.append(("id", "is required"))
@@ -329,7 +327,11 @@ def with_provenance(entry: Entry, *, recorded_at: datetime | None = None) -> Ent
     """Stamp the entry with the time it was recorded (prov:generatedAtTime)."""
     moment = (recorded_at or datetime.now(UTC)).replace(microsecond=0)
     entry.graph.set(
-        (entry.iri, PROV.generatedAtTime, Literal(moment.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime))
+        (
+            entry.iri,
+            PROV.generatedAtTime,
+            Literal(moment.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime),
+        )
     )
     return entry
 

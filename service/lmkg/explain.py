@@ -72,9 +72,7 @@ class Explanation:
         return {
             "id": self.model_id,
             "label": self.label,
-            "conclusions": [
-                {"class": cls, **reason.as_json()} for cls, reason in self.conclusions.items()
-            ],
+            "conclusions": [{"class": cls, **reason.as_json()} for cls, reason in self.conclusions.items()],
             "disagreements": self.disagreements,
         }
 
@@ -159,8 +157,10 @@ class Explainer:
                     f"{_billions(self.threshold)}",
                 )
             sources = ", ".join(sorted(str(s) for s in graph.objects(subject, PROV.wasDerivedFrom)))
-            return Reason(f"its source classifies it as {_a(self.label(cls))} (the entry's kind)" +
-                          (f"; see {sources}" if sources else ""))
+            return Reason(
+                f"its source classifies it as {_a(self.label(cls))} (the entry's kind)"
+                + (f"; see {sources}" if sources else "")
+            )
         return Reason(f"the entry states that it is {_a(self.label(cls))}")
 
     def _reason(
@@ -194,11 +194,9 @@ class Explainer:
             definition = self.ontology.value(cls, SKOS.definition)
             reason = Reason(
                 f"it is {_a(name)}: {definition}" if definition else f"it is {_a(name)}",
-                axiom=f"{name} EquivalentTo "
-                + " and ".join(self._premise_text(p) for p in step.premises),
+                axiom=f"{name} EquivalentTo " + " and ".join(self._premise_text(p) for p in step.premises),
                 because=[
-                    self._premise_reason(p, classification, graph, subject, memo)
-                    for p in step.premises
+                    self._premise_reason(p, classification, graph, subject, memo) for p in step.premises
                 ],
             )
         memo[cls] = reason
@@ -225,8 +223,7 @@ class Explainer:
             value = premise.value.toPython()
             shown = _billions(value) if isinstance(value, int) else str(value)
             return Reason(
-                f"its {self.label(premise.prop)} is {shown}, which is "
-                f"{premise.data_range.describe()}"
+                f"its {self.label(premise.prop)} is {shown}, which is {premise.data_range.describe()}"
             )
         if premise.kind == "trait" and premise.cls is not None and premise.prop is not None:
             return Reason(
@@ -244,8 +241,10 @@ class Explainer:
         found: list[str] = []
         count = graph.value(subject, LMKG.parameterCount)
         kind = (
-            "llm" if (subject, None, LMKG.LargeLanguageModel) in graph
-            else "slm" if (subject, None, LMKG.SmallLanguageModel) in graph
+            "llm"
+            if (subject, None, LMKG.LargeLanguageModel) in graph
+            else "slm"
+            if (subject, None, LMKG.SmallLanguageModel) in graph
             else None
         )
         basis = str(graph.value(subject, LMKG.kindBasis) or "source")
@@ -267,9 +266,7 @@ class Explainer:
                 "Its parameter count is not recorded (undisclosed, or a model family), so the "
                 "size threshold cannot confirm or contradict its kind."
             )
-        rows = self.kg.store.select(
-            _CLAIMS, bindings={"model": subject, "source": GRAPH_SOURCE}
-        )
+        rows = self.kg.store.select(_CLAIMS, bindings={"model": subject, "source": GRAPH_SOURCE})
         for row in rows:
             claimed = str(row.get("kind", ""))
             text = f'The source document lists it as "{row["text"]}"'

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
@@ -34,7 +34,7 @@ from lmkg.vocab import (
 )
 
 
-class WriteMode(str, Enum):
+class WriteMode(StrEnum):
     CREATE = "create"  # refuse an id that exists (POST)
     REPLACE = "replace"  # refuse an id that does not exist (PUT)
     UPSERT = "upsert"  # either (seeding, import)
@@ -117,15 +117,13 @@ class KnowledgeGraph:
         self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
         tbox = self.tbox_inferences()
         self.store.write(
-            GraphWrite(inferred_subjects=set(tbox.subjects()), inferred=tbox)
+            GraphWrite(inferred_subjects={s for s in tbox.subjects() if isinstance(s, URIRef)}, inferred=tbox)
         )
         outcome = WriteOutcome()
         if self.settings.seed_examples:
             graphs = split_examples(self.settings.ontology_dir)
             self.store.load_graph(GRAPH_SOURCE, graphs.pop(GRAPH_SOURCE))
-            entries = [
-                Entry(str(iri)[len(str(GRAPH_MODEL)) :], graph) for iri, graph in graphs.items()
-            ]
+            entries = [Entry(str(iri)[len(str(GRAPH_MODEL)) :], graph) for iri, graph in graphs.items()]
             outcome = self.write(entries, mode=WriteMode.UPSERT)
             if outcome.rejected:
                 problems = "; ".join(a.report.as_text() for a in outcome.rejected)
@@ -154,7 +152,7 @@ class KnowledgeGraph:
         extra.extend(self._dangling_links(entry, batch_ids))
         if extra:
             report = ValidationReport(False, report.results + extra, report.graph)
-        return Assessment(entry, report, classification if report.conforms else classification)
+        return Assessment(entry, report, classification)
 
     def _dangling_links(self, entry: Entry, batch_ids: frozenset[str]) -> list[ValidationResult]:
         problems = []
@@ -172,8 +170,13 @@ class KnowledgeGraph:
                     )
                 problems.append(
                     ValidationResult(
-                        str(entry.iri), str(prop), str(target), message, Severity.VIOLATION,
-                        str(OWL.ObjectProperty), None,
+                        str(entry.iri),
+                        str(prop),
+                        str(target),
+                        message,
+                        Severity.VIOLATION,
+                        str(OWL.ObjectProperty),
+                        None,
                     )
                 )
         return problems
@@ -262,11 +265,7 @@ class KnowledgeGraph:
 
     def data_graphs(self) -> list[Graph]:
         """Every graph but the inferred one: what the reasoner starts from."""
-        return [
-            self.store.graph(name)
-            for name in self.store.graph_names()
-            if name != GRAPH_INFERRED
-        ]
+        return [self.store.graph(name) for name in self.store.graph_names() if name != GRAPH_INFERRED]
 
     def reason(self, *, write: bool = True) -> HermitResult:
         """Classify everything with HermiT and, when it is consistent, rebuild the inferred graph."""

@@ -6,8 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.term import Node
 from rdflib.namespace import OWL, RDF
+from rdflib.term import Node
 
 from lmkg.vocab import GRAPH_SOURCE, LMKG, model_graph, model_id_of
 
@@ -44,9 +44,7 @@ def ontology_graph(ontology_dir: Path) -> Graph:
 def entry_subjects(graph: Graph) -> list[URIRef]:
     """The model entries described in a graph: subjects typed as a language model, by IRI form."""
     subjects = {
-        s
-        for s in graph.subjects(RDF.type, None)
-        if isinstance(s, URIRef) and model_id_of(str(s)) is not None
+        s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef) and model_id_of(str(s)) is not None
     }
     return sorted(subjects)
 

@@ -13,12 +13,31 @@ from rdflib import Graph
 
 from lmkg.errors import LmkgError
 
-_JARS = (
-    "owlapi-api owlapi-impl owlapi-parsers owlapi-apibinding owlapi-oboformat owlapi-tools guava "
-    "caffeine commons-rdf-api commons-io commons-codec hppcrt jsr305 atinject-jsr330-api xz "
-    "slf4j-api slf4j-nop jackson-core jackson-databind jackson-annotations httpclient httpcore "
-    "commons-logging"
-).split()
+_JARS = [
+    "owlapi-api",
+    "owlapi-impl",
+    "owlapi-parsers",
+    "owlapi-apibinding",
+    "owlapi-oboformat",
+    "owlapi-tools",
+    "guava",
+    "caffeine",
+    "commons-rdf-api",
+    "commons-io",
+    "commons-codec",
+    "hppcrt",
+    "jsr305",
+    "atinject-jsr330-api",
+    "xz",
+    "slf4j-api",
+    "slf4j-nop",
+    "jackson-core",
+    "jackson-databind",
+    "jackson-annotations",
+    "httpclient",
+    "httpcore",
+    "commons-logging",
+]
 _SOURCE = Path(__file__).parent / "java" / "OwlConvert.java"
 _cache: dict[str, bytes] = {}
 
@@ -45,7 +64,9 @@ def _compiled(classpath: str) -> Path:
         build.mkdir(parents=True, exist_ok=True)
         subprocess.run(
             ["javac", "-nowarn", "-d", str(build), "-cp", classpath, str(_SOURCE)],
-            check=True, capture_output=True, timeout=300,
+            check=True,
+            capture_output=True,
+            timeout=300,
         )
     return build
 
@@ -64,7 +85,10 @@ def to_owlxml(graph: Graph) -> bytes:
         target = Path(tmp) / "ontology.owx"
         completed = subprocess.run(
             ["java", "-cp", f"{build}{os.pathsep}{classpath}", "OwlConvert", str(source), str(target)],
-            capture_output=True, text=True, timeout=300, check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
         )
         if completed.returncode != 0:
             raise LmkgError(f"the OWL API could not convert the ontology: {completed.stderr.strip()[:2000]}")

@@ -67,7 +67,9 @@ class Parameter:
             if self.type == "integer":
                 return Literal(int(value), datatype=XSD.integer)
             if self.type == "decimal":
-                return Literal(value, datatype=XSD.decimal) if float(value) == float(value) else Literal(value)
+                return (
+                    Literal(value, datatype=XSD.decimal) if float(value) == float(value) else Literal(value)
+                )
             if self.type == "boolean":
                 lowered = value.lower()
                 if lowered not in ("true", "false", "1", "0"):
@@ -184,7 +186,9 @@ def parse_header(name: str, path: Path, text: str) -> NamedQuery:
             pname, ptype, default, pdesc = param.groups()
             enum: tuple[str, ...] = ()
             if ptype not in PARAM_TYPES:
-                raise ValueError(f"{path}: parameter {pname} has unknown type {ptype}; use one of {PARAM_TYPES}")
+                raise ValueError(
+                    f"{path}: parameter {pname} has unknown type {ptype}; use one of {PARAM_TYPES}"
+                )
             enum_match = re.search(r"\bone of ([\w, -]+)", pdesc or "")
             if enum_match:
                 enum = tuple(v.strip() for v in enum_match.group(1).split(",") if v.strip())

@@ -142,7 +142,10 @@ class Classifier:
         )
         self.domains: dict[URIRef, set[URIRef]] = {}
         self._compile()
-        self._cache: dict[tuple[object, ...], tuple[frozenset[URIRef], dict[URIRef, Step], frozenset[Existential], tuple[str, ...]]] = {}
+        self._cache: dict[
+            tuple[object, ...],
+            tuple[frozenset[URIRef], dict[URIRef, Step], frozenset[Existential], tuple[str, ...]],
+        ] = {}
         self.class_supers: dict[URIRef, frozenset[URIRef]] = {
             c: self._prototype_supers(c) for c in sorted(self.classes)
         }
@@ -150,7 +153,7 @@ class Classifier:
     # -- compiling the ontology ------------------------------------------------
 
     def _list(self, head: Node) -> list[Node]:
-        return list(Collection(self.ontology, head))  # type: ignore[arg-type]
+        return list(Collection(self.ontology, head))
 
     def _data_range(self, node: Node) -> DataRange | None:
         datatype = self.ontology.value(node, OWL.onDatatype)
@@ -197,18 +200,20 @@ class Classifier:
         for c in self.classes:
             self.told.setdefault(c, set())
             self.existentials.setdefault(c, set())
-        for c, sup in g.subject_objects(RDFS.subClassOf):
-            if not isinstance(c, URIRef):
+        for c_node, sup in g.subject_objects(RDFS.subClassOf):
+            if not isinstance(c_node, URIRef):
                 continue
+            c = c_node
             if isinstance(sup, URIRef):
                 self.told.setdefault(c, set()).add(sup)
             else:
                 restriction = self._restriction(sup)
                 if restriction:
                     self.existentials.setdefault(c, set()).add(restriction)
-        for c, eq in g.subject_objects(OWL.equivalentClass):
-            if not isinstance(c, URIRef):
+        for c_node, eq in g.subject_objects(OWL.equivalentClass):
+            if not isinstance(c_node, URIRef):
                 continue
+            c = c_node
             if isinstance(eq, URIRef):
                 self.told.setdefault(c, set()).add(eq)
                 self.told.setdefault(eq, set()).add(c)
@@ -232,7 +237,8 @@ class Classifier:
             if isinstance(a, URIRef) and isinstance(b, URIRef):
                 self.disjoint.add(frozenset((a, b)))
         for axiom in g.subjects(RDF.type, OWL.AllDisjointClasses):
-            members = [m for m in self._list(g.value(axiom, OWL.members)) if isinstance(m, URIRef)]
+            head = g.value(axiom, OWL.members)
+            members = [m for m in self._list(head) if isinstance(m, URIRef)] if head is not None else []
             for i, a in enumerate(members):
                 for b in members[i + 1 :]:
                     self.disjoint.add(frozenset((a, b)))
@@ -413,9 +419,7 @@ class Classifier:
             if isinstance(value, Literal):
                 data_values.append((prop, value))
             elif isinstance(value, URIRef | BNode):
-                object_types = frozenset(
-                    t for t in graph.objects(value, RDF.type) if isinstance(t, URIRef)
-                )
+                object_types = frozenset(t for t in graph.objects(value, RDF.type) if isinstance(t, URIRef))
                 if object_types or prop in self.domains:
                     object_values.append((prop, object_types))
         relevant = self._relevant_properties()
@@ -483,9 +487,7 @@ def run_hermit(graphs: Iterable[Graph]) -> HermitResult:
             return HermitResult(False, [], {}, {}, f"HermiT found the knowledge graph inconsistent: {exc}")
         except (OSError, owlready2.OwlReadyJavaError) as exc:
             raise ReasoningError(f"HermiT could not run (is Java installed?): {exc}") from exc
-        unsatisfiable = sorted(
-            URIRef(c.iri) for c in world.inconsistent_classes() if hasattr(c, "iri")
-        )
+        unsatisfiable = sorted(URIRef(c.iri) for c in world.inconsistent_classes() if hasattr(c, "iri"))
         types: dict[URIRef, frozenset[URIRef]] = {}
         for individual in world.individuals():
             types[URIRef(individual.iri)] = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ _COMPONENT_SECTIONS = {
 }
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     VIOLATION = "Violation"
     WARNING = "Warning"
     INFO = "Info"
@@ -149,11 +149,15 @@ class Validator:
         results: list[ValidationResult] = []
         for result in report_graph.subjects(RDF.type, SH.ValidationResult):
             severity_node = report_graph.value(result, SH.resultSeverity)
-            severity = {
-                SH.Violation: Severity.VIOLATION,
-                SH.Warning: Severity.WARNING,
-                SH.Info: Severity.INFO,
-            }.get(severity_node, Severity.VIOLATION)  # type: ignore[call-overload]
+            severity = (
+                {
+                    SH.Violation: Severity.VIOLATION,
+                    SH.Warning: Severity.WARNING,
+                    SH.Info: Severity.INFO,
+                }.get(severity_node, Severity.VIOLATION)
+                if isinstance(severity_node, URIRef)
+                else Severity.VIOLATION
+            )
             messages = [str(m) for m in report_graph.objects(result, SH.resultMessage)]
             results.append(
                 ValidationResult(

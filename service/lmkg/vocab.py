@@ -130,4 +130,4 @@ def model_graph(model_id: str) -> URIRef:
 def model_id_of(iri: str) -> str | None:
     """The id of a model IRI, or None when the IRI is not a model entry."""
     prefix = str(MODEL)
-    return iri[len(prefix):] if iri.startswith(prefix) else None
+    return iri[len(prefix) :] if iri.startswith(prefix) else None

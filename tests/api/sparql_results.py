@@ -77,13 +77,9 @@ def parse_results(response: httpx.Response) -> Results:
         if kind == "text/csv":
             table = list(csv.reader(io.StringIO(response.text)))
         else:  # TSV cells are terms in Turtle syntax, quotes included
-            table = list(
-                csv.reader(io.StringIO(response.text), delimiter="\t", quoting=csv.QUOTE_NONE)
-            )
+            table = list(csv.reader(io.StringIO(response.text), delimiter="\t", quoting=csv.QUOTE_NONE))
         header = [name.removeprefix("?") for name in table[0]]
-        return Results(
-            variables=header, rows=[dict(zip(header, row, strict=True)) for row in table[1:]]
-        )
+        return Results(variables=header, rows=[dict(zip(header, row, strict=True)) for row in table[1:]])
     raise AssertionError(f"not a SPARQL results media type: {kind!r}")
 
 

@@ -17,15 +17,28 @@ from lmkg.owlapi import OwlApiUnavailableError, to_owlxml
 from lmkg.queries import QueryCatalogue
 from lmkg.vocab import LMKG
 
-SMALL = {"orca-2", "orca-2-7b", "orca-2-13b", "gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b",
-         "gpt-neo-2.7b", "phi-3-mini"}
+SMALL = {
+    "orca-2",
+    "orca-2-7b",
+    "orca-2-13b",
+    "gpt-neo",
+    "gpt-neo-125m",
+    "gpt-neo-1.3b",
+    "gpt-neo-2.7b",
+    "phi-3-mini",
+}
 
 
 def test_queries_are_listed_with_parameters(client) -> None:
     listed = {q["name"]: q for q in client.get("/queries").json()}
     assert set(listed) == set(QueryCatalogue(Settings().queries_dir).queries)
     kind = listed["models-by-kind"]["parameters"][0]
-    assert (kind["name"], kind["type"], kind["default"], kind["enum"]) == ("kind", "string", "slm", ["llm", "slm"])
+    assert (kind["name"], kind["type"], kind["default"], kind["enum"]) == (
+        "kind",
+        "string",
+        "slm",
+        ["llm", "slm"],
+    )
 
 
 def test_every_named_query_is_in_openapi_with_its_parameters(client) -> None:
@@ -34,14 +47,21 @@ def test_every_named_query_is_in_openapi_with_its_parameters(client) -> None:
         operation = paths[f"/queries/{query.name}"]["get"]
         names = {p["name"] for p in operation.get("parameters", [])}
         assert names == {p.name for p in query.parameters}, query.name
-    assert paths["/queries/portable-and-cheap-to-fine-tune"]["get"]["parameters"][0]["schema"]["anyOf"][0]["type"] == "integer"
+    assert (
+        paths["/queries/portable-and-cheap-to-fine-tune"]["get"]["parameters"][0]["schema"]["anyOf"][0][
+            "type"
+        ]
+        == "integer"
+    )
 
 
 def test_named_query_endpoint(client) -> None:
     body = client.get("/queries/portable-and-cheap-to-fine-tune").json()
     assert {row["model"].rsplit("/", 1)[-1] for row in body["rows"]} == SMALL
     assert body["count"] == 8 and body["columns"][0] == "model"
-    fewer = client.get("/queries/portable-and-cheap-to-fine-tune", params={"maxParameters": 3_000_000_000}).json()
+    fewer = client.get(
+        "/queries/portable-and-cheap-to-fine-tune", params={"maxParameters": 3_000_000_000}
+    ).json()
     assert fewer["count"] == 3
     generic = client.get("/queries/models-by-kind", params={"kind": "llm"}).json()
     assert generic["count"] == 5
@@ -52,7 +72,7 @@ def test_named_query_parameters_are_checked(client, store) -> None:
     assert client.get("/queries/portable-and-cheap-to-fine-tune?maxParameters=3B").status_code == 422
     hostile = 'slm" } } ; DROP ALL ; #'
     assert client.get("/queries/models-by-kind", params={"kind": hostile}).status_code == 422
-    details = client.get("/queries/model-details", params={"model": "phi-3-mini\" } DROP ALL"})
+    details = client.get("/queries/model-details", params={"model": 'phi-3-mini" } DROP ALL'})
     assert details.status_code == 422
     assert client.get("/queries/no-such-query").status_code == 404
     assert store.triple_count() == before
@@ -75,12 +95,19 @@ def test_classes(client) -> None:
 
 @pytest.mark.parametrize(
     ("fmt", "media", "parser"),
-    [("turtle", "text/turtle", "turtle"), ("rdfxml", "application/rdf+xml", "xml"),
-     ("jsonld", "application/ld+json", "json-ld"), ("ntriples", "application/n-triples", "nt")],
+    [
+        ("turtle", "text/turtle", "turtle"),
+        ("rdfxml", "application/rdf+xml", "xml"),
+        ("jsonld", "application/ld+json", "json-ld"),
+        ("ntriples", "application/n-triples", "nt"),
+    ],
 )
 def test_ontology_rdf_formats(client, fmt: str, media: str, parser: str) -> None:
     source = ontology_graph(Settings().ontology_dir)
-    for response in (client.get("/ontology", headers={"Accept": media}), client.get(f"/ontology?format={fmt}")):
+    for response in (
+        client.get("/ontology", headers={"Accept": media}),
+        client.get(f"/ontology?format={fmt}"),
+    ):
         assert response.status_code == 200 and response.headers["content-type"].startswith(media)
         assert isomorphic(Graph().parse(data=response.content, format=parser), source)
 
@@ -111,9 +138,12 @@ def test_ontology_html_documents_every_term(client) -> None:
     parser = _Anchors()
     parser.feed(response.text)
     source = ontology_graph(Settings().ontology_dir)
-    terms = {t.fragment for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
-             for t in source.subjects(RDF.type, kind)
-             if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS))}
+    terms = {
+        t.fragment
+        for kind in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        for t in source.subjects(RDF.type, kind)
+        if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS))
+    }
     assert terms <= parser.ids
     assert "https://w3id.org/lmkg/ontology/0.1.0" in response.text
 

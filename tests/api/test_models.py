@@ -14,8 +14,16 @@ from lmkg.knowledge import KnowledgeGraph
 from lmkg.vocab import GRAPH_INFERRED, LMKG, model_iri
 
 DATA = Path(__file__).parent.parent / "data"
-SMALL = {"orca-2", "orca-2-7b", "orca-2-13b", "gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b",
-         "gpt-neo-2.7b", "phi-3-mini"}
+SMALL = {
+    "orca-2",
+    "orca-2-7b",
+    "orca-2-13b",
+    "gpt-neo",
+    "gpt-neo-125m",
+    "gpt-neo-1.3b",
+    "gpt-neo-2.7b",
+    "phi-3-mini",
+}
 LARGE = {"gpt-4", "mistral-7b", "llama-3", "llama-3-8b", "llama-3-70b"}
 ENTRY = json.loads((DATA / "valid-entries" / "minimal.json").read_text())
 
@@ -32,14 +40,24 @@ def ids(response: httpx.Response) -> set[str]:
         pytest.param("kind=llm", LARGE, id="kind-llm"),
         pytest.param("portable=true", SMALL, id="portable"),
         pytest.param("portable=false", LARGE, id="not-portable"),
-        pytest.param("developer=EleutherAI", {"gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"}, id="developer-name"),
-        pytest.param("developer=microsoft-research", {"orca-2", "orca-2-7b", "orca-2-13b"}, id="developer-id"),
+        pytest.param(
+            "developer=EleutherAI",
+            {"gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"},
+            id="developer-name",
+        ),
+        pytest.param(
+            "developer=microsoft-research", {"orca-2", "orca-2-7b", "orca-2-13b"}, id="developer-id"
+        ),
         pytest.param("capability=VersatileModel", LARGE, id="capability"),
         pytest.param("maxParameters=3000000000", {"gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"}, id="max"),
         pytest.param("minParameters=10000000001", {"orca-2-13b", "llama-3-70b"}, id="min"),
         pytest.param("openWeights=false", {"gpt-4"}, id="open-weights"),
         pytest.param("search=PHONE", {"phi-3-mini"}, id="search-description"),
-        pytest.param("kind=slm&maxParameters=5000000000&search=neo", {"gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"}, id="combined"),
+        pytest.param(
+            "kind=slm&maxParameters=5000000000&search=neo",
+            {"gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"},
+            id="combined",
+        ),
     ],
 )
 def test_filters_narrow_the_list(client, query: str, expected: set[str]) -> None:
@@ -55,7 +73,12 @@ def test_portable_and_cheap_equals_the_named_query(client, kg: KnowledgeGraph) -
 
 def test_sort_and_pagination(client) -> None:
     first = client.get("/models?sort=parameterCount&direction=desc&limit=4")
-    assert [m["id"] for m in first.json()["models"]] == ["llama-3-70b", "orca-2-13b", "llama-3-8b", "mistral-7b"]
+    assert [m["id"] for m in first.json()["models"]] == [
+        "llama-3-70b",
+        "orca-2-13b",
+        "llama-3-8b",
+        "mistral-7b",
+    ]
     assert first.headers["x-total-count"] == "13" and first.json()["total"] == 13
     link = first.headers["link"]
     assert 'rel="next"' in link and 'rel="last"' in link and 'rel="prev"' not in link
@@ -84,8 +107,12 @@ def test_read_model_with_inferences_and_claims(client) -> None:
 
 @pytest.mark.parametrize(
     ("media_type", "parser"),
-    [("text/turtle", "turtle"), ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml"),
-     ("application/n-triples", "nt")],
+    [
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+        ("application/n-triples", "nt"),
+    ],
 )
 @pytest.mark.parametrize("path", ["/models/phi-3-mini", "/model/phi-3-mini"])
 def test_model_as_rdf(client, path: str, media_type: str, parser: str) -> None:
@@ -110,10 +137,12 @@ def test_invalid_post_is_422_names_the_property_and_writes_nothing(client, auth,
     assert response.status_code == 422
     paths = [r["path"] for r in response.json()["report"]["results"]]
     assert str(LMKG.parameterCount) in paths
-    assert all({"focusNode", "path", "value", "message", "severity"} <= set(r) for r in response.json()["report"]["results"])
+    assert all(
+        {"focusNode", "path", "value", "message", "severity"} <= set(r)
+        for r in response.json()["report"]["results"]
+    )
     assert store.triple_count() == before
-    turtle = client.post("/models", json={**ENTRY, "sources": []},
-                         headers={**auth, "Accept": "text/turtle"})
+    turtle = client.post("/models", json={**ENTRY, "sources": []}, headers={**auth, "Accept": "text/turtle"})
     assert turtle.status_code == 422
     assert len(Graph().parse(data=turtle.text, format="turtle")) > 3
 
@@ -144,15 +173,20 @@ def test_put_and_delete_replace_and_remove_inferences(client, auth, store) -> No
     assert client.put("/models/not-there", json={**ENTRY, "id": "not-there"}, headers=auth).status_code == 404
     assert client.delete("/models/tinyllama-1.1b", headers=auth).status_code == 204
     assert client.get("/models/tinyllama-1.1b").status_code == 404
-    inferred = store.select("SELECT ?c WHERE { GRAPH ?g { ?m a ?c } }",
-                            bindings={"g": GRAPH_INFERRED, "m": model_iri("tinyllama-1.1b")})
+    inferred = store.select(
+        "SELECT ?c WHERE { GRAPH ?g { ?m a ?c } }",
+        bindings={"g": GRAPH_INFERRED, "m": model_iri("tinyllama-1.1b")},
+    )
     assert inferred == []
 
 
-@pytest.mark.parametrize(("name", "media_type", "model_id"), [
-    ("new-slm.ttl", "text/turtle", "smollm-1.7b"),
-    ("new-slm.jsonld", "application/ld+json", "qwen2-0.5b"),
-])
+@pytest.mark.parametrize(
+    ("name", "media_type", "model_id"),
+    [
+        ("new-slm.ttl", "text/turtle", "smollm-1.7b"),
+        ("new-slm.jsonld", "application/ld+json", "qwen2-0.5b"),
+    ],
+)
 def test_post_rdf_bodies(client, auth, name: str, media_type: str, model_id: str) -> None:
     body = (DATA / "entries" / name).read_bytes()
     response = client.post("/models", content=body, headers={**auth, "Content-Type": media_type})
@@ -168,9 +202,20 @@ def test_remote_jsonld_context_is_refused_without_fetching(client, auth) -> None
 
 
 def test_bad_bodies(client, auth) -> None:
-    assert client.post("/models", content=b"x", headers={**auth, "Content-Type": "text/plain"}).status_code == 415
-    assert client.post("/models", content=b"", headers={**auth, "Content-Type": "application/json"}).status_code == 422
-    assert client.post("/models", content=b"\xff\xfe", headers={**auth, "Content-Type": "application/json"}).status_code == 422
+    assert (
+        client.post("/models", content=b"x", headers={**auth, "Content-Type": "text/plain"}).status_code
+        == 415
+    )
+    assert (
+        client.post("/models", content=b"", headers={**auth, "Content-Type": "application/json"}).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/models", content=b"\xff\xfe", headers={**auth, "Content-Type": "application/json"}
+        ).status_code
+        == 422
+    )
     broken = client.post("/models", content=b"@prefix x", headers={**auth, "Content-Type": "text/turtle"})
     assert broken.status_code == 422
 

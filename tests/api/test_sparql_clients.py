@@ -15,26 +15,32 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from sparql_results import parse_rdf, parse_results
+from tests.api.sparql_results import parse_rdf, parse_results
 from SPARQLWrapper import JSON, POST, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import TOKEN, LiveServer
+from tests.conftest import TOKEN, LiveServer
 from lmkg.config import Settings
 from lmkg.store import Store
 from lmkg.vocab import GRAPH_ONTOLOGY, LMKG, model_graph, model_iri
 
 PREFIXES = f"PREFIX lmkg: <{LMKG._NS}>\nPREFIX model: <{model_iri('')}>\n"
-COUNT_MODELS = PREFIXES + """
+COUNT_MODELS = (
+    PREFIXES
+    + """
 SELECT (COUNT(DISTINCT ?model) AS ?models) WHERE {
   VALUES ?kind { lmkg:LargeLanguageModel lmkg:SmallLanguageModel }
   ?model a ?kind
 }"""
-LIST_MODELS = PREFIXES + """
+)
+LIST_MODELS = (
+    PREFIXES
+    + """
 SELECT ?model ?label WHERE {
   VALUES ?kind { lmkg:LargeLanguageModel lmkg:SmallLanguageModel }
   ?model a ?kind ; <http://www.w3.org/2000/01/rdf-schema#label> ?label
 } ORDER BY ?model"""
+)
 PORTABLE = PREFIXES + "ASK { model:%s a lmkg:PortableModel }"
 DESCRIBE_PHI = PREFIXES + "CONSTRUCT { model:phi-3-mini ?p ?o } WHERE { model:phi-3-mini ?p ?o }"
 INSERT_TOY = """INSERT DATA { GRAPH <https://example.org/graph/toy> {
@@ -120,9 +126,7 @@ def test_rdflib_sparqlstore_runs_queries(live_server: LiveServer) -> None:
     ],
 )
 def test_select_in_every_results_format(live_server: LiveServer, accept: str) -> None:
-    response = httpx.get(
-        endpoint(live_server), params={"query": LIST_MODELS}, headers={"Accept": accept}
-    )
+    response = httpx.get(endpoint(live_server), params={"query": LIST_MODELS}, headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(accept)
     results = parse_results(response)
@@ -164,9 +168,7 @@ GRAPH_TYPES = [
 
 @pytest.mark.parametrize("accept", GRAPH_TYPES)
 def test_construct_in_every_rdf_format(live_server: LiveServer, accept: str) -> None:
-    response = httpx.post(
-        endpoint(live_server), data={"query": DESCRIBE_PHI}, headers={"Accept": accept}
-    )
+    response = httpx.post(endpoint(live_server), data={"query": DESCRIBE_PHI}, headers={"Accept": accept})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(accept)
     graph = parse_rdf(response)
@@ -205,9 +207,7 @@ def test_results_negotiation_honours_q_values(
     with httpx.Client() as client:
         if accept is None:
             client.headers.pop("Accept")
-        response = client.get(
-            endpoint(live_server), params={"query": COUNT_MODELS}, headers=headers
-        )
+        response = client.get(endpoint(live_server), params={"query": COUNT_MODELS}, headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == chosen
     assert parse_results(response).rows == [{"models": "13"}]
@@ -350,9 +350,7 @@ def test_update_without_the_token_is_refused(
     assert not ask_toy(live_server)
 
 
-def test_update_on_a_server_without_token_says_how_to_enable(
-    settings: Settings, store: Store
-) -> None:
+def test_update_on_a_server_without_token_says_how_to_enable(settings: Settings, store: Store) -> None:
     with LiveServer(replace(settings, token=None), store) as server:
         response = httpx.post(
             endpoint(server),
@@ -383,7 +381,7 @@ def test_update_with_token_is_visible_in_the_next_query(
 def test_update_dataset_from_the_form(live_server: LiveServer, auth: dict[str, str]) -> None:
     """using-graph-uri in a form scopes the WHERE clause to the ontology graph only."""
     update = f"""INSERT {{ GRAPH <https://example.org/graph/copy> {{ ?c a ?t }} }}
-    WHERE {{ ?c a ?t . FILTER(?c = <{LMKG.PortableModel}> || ?c = <{model_iri('phi-3-mini')}>) }}"""
+    WHERE {{ ?c a ?t . FILTER(?c = <{LMKG.PortableModel}> || ?c = <{model_iri("phi-3-mini")}>) }}"""
     response = httpx.post(
         endpoint(live_server),
         data={"update": update, "using-graph-uri": str(GRAPH_ONTOLOGY)},

@@ -16,9 +16,9 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
-from sparql_results import RDF_FORMATS, media_type, parse_rdf, parse_results
+from tests.api.sparql_results import RDF_FORMATS, media_type, parse_rdf, parse_results
 
-from conftest import TOKEN, LiveServer
+from tests.conftest import TOKEN, LiveServer
 from lmkg.config import Settings
 from lmkg.store import Store
 
@@ -106,8 +106,7 @@ def load_suite() -> list[ProtocolTest]:
         }
         action = manifest.value(test, MF.action)
         requests = tuple(
-            _request(manifest, node)
-            for node in _list(manifest, manifest.value(action, HT.requests))
+            _request(manifest, node) for node in _list(manifest, manifest.value(action, HT.requests))
         )
         tests.append(ProtocolTest(str(test).rsplit("#", 1)[1], graphs, requests))
     return tests
@@ -154,9 +153,7 @@ def check_response(request: HttpRequest, response: httpx.Response) -> None:
 def test_protocol(test: ProtocolTest, store: Store, protocol_server: LiveServer) -> None:
     for iri, file in test.graphs.items():
         store.load_graph(URIRef(iri), Graph().parse(SUITE / file, format="nt"))
-    with httpx.Client(
-        base_url=protocol_server.url, headers={"Authorization": f"Bearer {TOKEN}"}
-    ) as client:
+    with httpx.Client(base_url=protocol_server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
         for request in test.requests:
             response = client.request(
                 request.method, request.path, headers=request.headers, content=request.body

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
-
 from tests.conftest import TOKEN, free_port, wait_for_port
 
 
@@ -19,8 +18,10 @@ def lmkg_serve(store: str) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "LMKG_STORE": store, "LMKG_TOKEN": TOKEN, "LMKG_PORT": str(port)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lmkg.cli", "serve"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [sys.executable, "-m", "lmkg.cli", "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         wait_for_port(port, timeout=60)
@@ -31,8 +32,12 @@ def lmkg_serve(store: str) -> Iterator[str]:
 
 
 ENTRY = {
-    "id": "shared-write", "label": "Shared write", "kind": "slm", "parameterCount": 42_000_000,
-    "developer": "Acme", "sources": ["https://example.org/shared-write"],
+    "id": "shared-write",
+    "label": "Shared write",
+    "kind": "slm",
+    "parameterCount": 42_000_000,
+    "developer": "Acme",
+    "sources": ["https://example.org/shared-write"],
 }
 
 

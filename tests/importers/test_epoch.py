@@ -50,7 +50,7 @@ def test_mapping_of_a_good_row(kg: KnowledgeGraph) -> None:
 
 
 def test_missing_columns_are_named(kg: KnowledgeGraph) -> None:
-    with pytest.raises(LmkgError, match="missing column.*Publication date.*Parameters"):
+    with pytest.raises(LmkgError, match=r"missing column.*Publication date.*Parameters"):
         import_epoch_file(kg, DATA / "missing-columns.csv")
 
 
@@ -61,7 +61,10 @@ def test_changed_row_is_updated_not_duplicated(kg: KnowledgeGraph, tmp_path: Pat
     report = import_epoch(kg, changed)
     assert (report.updated, report.unchanged) == (1, 2)
     assert kg.count_models() == count
-    assert kg.entry_graph("big-model-70b").value(model_iri("big-model-70b"), LMKG.parameterCount).toPython() == 71_000_000_000
+    assert (
+        kg.entry_graph("big-model-70b").value(model_iri("big-model-70b"), LMKG.parameterCount).toPython()
+        == 71_000_000_000
+    )
 
 
 def _independent_counts() -> tuple[int, int]:
@@ -91,7 +94,8 @@ def _quads(kg: KnowledgeGraph) -> set[tuple[str, ...]]:
     rows = kg.store.select("SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }")
     return {
         (str(r["g"]), str(r["s"]), str(r["p"]), r["o"].n3())
-        for r in rows if r["p"] != PROV.generatedAtTime and r["g"] != GRAPH_ONTOLOGY
+        for r in rows
+        if r["p"] != PROV.generatedAtTime and r["g"] != GRAPH_ONTOLOGY
     }
 
 
@@ -114,7 +118,9 @@ def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeG
 
 def test_http_import_needs_the_token(client, auth) -> None:
     body = (DATA / "good.csv").read_bytes()
-    assert client.post("/imports/epoch", content=body, headers={"Content-Type": "text/csv"}).status_code == 401
+    assert (
+        client.post("/imports/epoch", content=body, headers={"Content-Type": "text/csv"}).status_code == 401
+    )
     response = client.post("/imports/epoch", content=body, headers={**auth, "Content-Type": "text/csv"})
     assert response.status_code == 200 and response.json()["imported"] == 3
     assert client.get("/models/tiny-chat-2.6b").json()["inferred"]["portable"] is True

@@ -7,7 +7,6 @@ import time
 
 import httpx
 import pytest
-from rdflib import Graph
 
 from lmkg.config import Settings
 from lmkg.entries import entry_from_json
@@ -67,9 +66,7 @@ def test_store_down_answers_503_then_200(live_server, oxigraph_server) -> None:
 
 
 @pytest.mark.parametrize("store_kind", ["remote"], indirect=True)
-def test_write_while_down_fails_whole_and_succeeds_on_retry(
-    kg: KnowledgeGraph, oxigraph_server
-) -> None:
+def test_write_while_down_fails_whole_and_succeeds_on_retry(kg: KnowledgeGraph, oxigraph_server) -> None:
     batch = entries(20, "retry")
     oxigraph_server.kill()
     try:

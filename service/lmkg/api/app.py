@@ -114,9 +114,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         )
 
     @app.middleware("http")
-    async def log_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+    async def log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
         log.info(

@@ -45,7 +45,8 @@ def _lmkg_classes(kg: KnowledgeGraph) -> list[URIRef]:
 def _direct(kg: KnowledgeGraph, cls: URIRef) -> list[URIRef]:
     supers = kg.classifier.class_supers.get(cls, frozenset())
     return sorted(
-        s for s in supers
+        s
+        for s in supers
         if not any(s in kg.classifier.class_supers.get(o, frozenset()) for o in supers if o != s)
     )
 
@@ -74,7 +75,7 @@ def _summary(kg: KnowledgeGraph, cls: URIRef, counts: dict[URIRef, int]) -> dict
 def list_classes(kg: KGDep) -> list[dict[str, Any]]:
     """Every lmkg class: label, definition, inferred super- and subclasses, member count."""
     counts = {
-        row["class"]: int(row["n"].toPython())  # type: ignore[union-attr]
+        row["class"]: int(str(row["n"]))
         for row in kg.store.select(_MEMBER_COUNTS)
         if isinstance(row.get("class"), URIRef)
     }
@@ -89,23 +90,42 @@ def read_class(name: str, kg: KGDep) -> dict[str, Any]:
         raise NotFoundError(f"There is no class '{name}' in the lmkg ontology; GET /classes lists them.")
     members = kg.store.select(_MEMBERS, bindings={"class": cls})
     result = _summary(kg, cls, {cls: len(members)})
-    axioms = [f"SubClassOf {_existential(kg, e)}" for e in sorted(
-        kg.classifier.existentials.get(cls, ()), key=str) if cls not in kg.classifier.definitions]
+    axioms = [
+        f"SubClassOf {_existential(kg, e)}"
+        for e in sorted(kg.classifier.existentials.get(cls, ()), key=str)
+        if cls not in kg.classifier.definitions
+    ]
     definition = kg.classifier.definitions.get(cls)
     if definition:
-        axioms.append("EquivalentTo " + " and ".join(
-            _label(kg, c) if isinstance(c, URIRef) else _existential(kg, c) for c in definition))
-    axioms += [f"SubClassOf {_label(kg, s)}" for s in sorted(kg.ontology.objects(cls, RDFS.subClassOf))
-               if isinstance(s, URIRef)]
-    axioms += [f"DisjointWith {_label(kg, other)}" for pair in sorted(kg.classifier.disjoint, key=sorted)
-               if cls in pair for other in pair if other != cls]
+        axioms.append(
+            "EquivalentTo "
+            + " and ".join(
+                _label(kg, c) if isinstance(c, URIRef) else _existential(kg, c) for c in definition
+            )
+        )
+    axioms += [
+        f"SubClassOf {_label(kg, s)}"
+        for s in sorted(o for o in kg.ontology.objects(cls, RDFS.subClassOf) if isinstance(o, URIRef))
+        if isinstance(s, URIRef)
+    ]
+    axioms += [
+        f"DisjointWith {_label(kg, other)}"
+        for pair in sorted(kg.classifier.disjoint, key=sorted)
+        if cls in pair
+        for other in pair
+        if other != cls
+    ]
     result.update(
         axioms=axioms,
         notes=[str(n) for n in kg.ontology.objects(cls, SKOS.note)],
         sourceStatements=[str(s) for s in kg.ontology.objects(cls, LMKG.sourceStatement)],
         equivalentTo=[str(e) for e in kg.ontology.objects(cls, OWL.equivalentClass) if isinstance(e, URIRef)],
         memberList=[
-            {"id": str(r["model"]).rsplit("/", 1)[-1], "iri": str(r["model"]), "label": str(r.get("label", ""))}
+            {
+                "id": str(r["model"]).rsplit("/", 1)[-1],
+                "iri": str(r["model"]),
+                "label": str(r.get("label", "")),
+            }
             for r in members
         ],
     )

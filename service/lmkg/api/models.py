@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal as TypingLiteral
+from typing import Annotated, Any
+from typing import Literal as TypingLiteral
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
@@ -72,7 +73,12 @@ _FILTERS: dict[str, str] = {
     "(BOUND(?description) && CONTAINS(LCASE(STR(?description)), ?fSearch)))",
 }
 
-_SORT = {"label": "?label", "parameterCount": "?parameterCount", "releaseDate": "?releaseDate", "id": "?model"}
+_SORT = {
+    "label": "?label",
+    "parameterCount": "?parameterCount",
+    "releaseDate": "?releaseDate",
+    "id": "?model",
+}
 
 _CLAIMS = """PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
 SELECT DISTINCT ?text ?claimedKind ?curatorNote ?about WHERE {
@@ -123,12 +129,12 @@ def list_models(
     kg: KGDep,
     kind: Annotated[TypingLiteral["llm", "slm"] | None, Query(description="llm or slm")] = None,
     portable: Annotated[str | None, Query(description="true: only portable models")] = None,
-    cheapToFineTune: Annotated[str | None, Query(description="true: only cheap to fine-tune")] = None,  # noqa: N803
+    cheapToFineTune: Annotated[str | None, Query(description="true: only cheap to fine-tune")] = None,
     developer: Annotated[str | None, Query(description="organisation name or id")] = None,
     capability: Annotated[str | None, Query(description=f"a class: {', '.join(CAPABILITIES)}")] = None,
-    minParameters: Annotated[int | None, Query(ge=0)] = None,  # noqa: N803
-    maxParameters: Annotated[int | None, Query(ge=0)] = None,  # noqa: N803
-    openWeights: Annotated[str | None, Query(description="true or false")] = None,  # noqa: N803
+    minParameters: Annotated[int | None, Query(ge=0)] = None,
+    maxParameters: Annotated[int | None, Query(ge=0)] = None,
+    openWeights: Annotated[str | None, Query(description="true or false")] = None,
     search: Annotated[str | None, Query(max_length=200, description="text in label or description")] = None,
     sort: Annotated[TypingLiteral["label", "parameterCount", "releaseDate", "id"], Query()] = "label",
     direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
@@ -141,8 +147,11 @@ def list_models(
     if kind is not None:
         used.append("kind")
         bindings["fKind"] = LMKG.LargeLanguageModel if kind == "llm" else LMKG.SmallLanguageModel
-    for name, text, var in (("portable", portable, "fPortable"), ("cheapToFineTune", cheapToFineTune, "fCheap"),
-                            ("openWeights", openWeights, "fOpen")):
+    for name, text, var in (
+        ("portable", portable, "fPortable"),
+        ("cheapToFineTune", cheapToFineTune, "fCheap"),
+        ("openWeights", openWeights, "fOpen"),
+    ):
         flag = _bool(text, name)
         if flag is not None:
             used.append(name)
@@ -152,7 +161,9 @@ def list_models(
         bindings["fDeveloper"] = Literal(developer.strip().lower())
     if capability is not None:
         if capability not in CAPABILITIES:
-            raise HTTPException(422, f"'capability' must be one of {', '.join(CAPABILITIES)}, not {capability!r}")
+            raise HTTPException(
+                422, f"'capability' must be one of {', '.join(CAPABILITIES)}, not {capability!r}"
+            )
         used.append("capability")
         bindings["fCapability"] = LMKG[capability]
     if minParameters is not None:
@@ -171,9 +182,8 @@ def list_models(
     total = int(_python(count_rows[0].get("n")) or 0) if count_rows else 0
     order = f"{'DESC' if direction == 'desc' else 'ASC'}({_SORT[sort]})"
     query = (
-        _PREFIXES
-        + "SELECT ?model ?label ?kindClass ?parameterCount ?releaseDate ?license ?openWeights "
-        "(GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR=\"\\u001f\") AS ?developers) "
+        _PREFIXES + "SELECT ?model ?label ?kindClass ?parameterCount ?releaseDate ?license ?openWeights "
+        '(GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR="\\u001f") AS ?developers) '
         "(SAMPLE(?p) AS ?portable) (SAMPLE(?c) AS ?cheap) "
         f"WHERE {{{where}\n"
         "  OPTIONAL { ?model lmkg:developedBy/rdfs:label ?developerName }\n"
@@ -228,8 +238,10 @@ def _links(request: Request, total: int, limit: int, offset: int) -> list[str]:
 
 def inferred_summary(kg: KnowledgeGraph, classes: list[URIRef]) -> dict[str, Any]:
     size = (
-        "under-threshold" if LMKG.ModelUnderSizeThreshold in classes
-        else "over-threshold" if LMKG.ModelOverSizeThreshold in classes
+        "under-threshold"
+        if LMKG.ModelUnderSizeThreshold in classes
+        else "over-threshold"
+        if LMKG.ModelOverSizeThreshold in classes
         else None
     )
     return {
@@ -277,7 +289,9 @@ _RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
 def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str) -> Response:
     chosen = choose(request.headers.get("accept"), _OFFERED)
     if chosen is None:
-        raise HTTPException(406, f"Cannot produce any of: {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}")
+        raise HTTPException(
+            406, f"Cannot produce any of: {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}"
+        )
     if chosen == "application/json":
         return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
     return _rdf_response(kg, model_id, chosen)
@@ -317,8 +331,9 @@ async def _entry_from_request(request: Request, expected_id: str | None = None) 
 
 def _rejected(request: Request, assessment: Assessment) -> Response:
     report = assessment.report
-    if choose(request.headers.get("accept"), ["application/json", "text/turtle"]) == "text/turtle" and \
-            "text/turtle" in (request.headers.get("accept") or ""):
+    if choose(
+        request.headers.get("accept"), ["application/json", "text/turtle"]
+    ) == "text/turtle" and "text/turtle" in (request.headers.get("accept") or ""):
         return Response(report.as_turtle(), status_code=422, media_type="text/turtle")
     return JSONResponse(
         {
@@ -330,7 +345,9 @@ def _rejected(request: Request, assessment: Assessment) -> Response:
     )
 
 
-@router.post("/models", status_code=201, response_model=dict[str, Any], dependencies=[Depends(require_write_token)])
+@router.post(
+    "/models", status_code=201, response_model=dict[str, Any], dependencies=[Depends(require_write_token)]
+)
 async def create_model(request: Request, kg: KGDep) -> Response:
     """Validate, classify and store a new entry (JSON, JSON-LD or Turtle); 201 with Location."""
     from starlette.concurrency import run_in_threadpool

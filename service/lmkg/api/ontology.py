@@ -15,8 +15,14 @@ from lmkg.vocab import LMKG, ONTOLOGY_IRI, VANN
 router = APIRouter(tags=["ontology"])
 
 _BY_MEDIA_TYPE = {media: name for name, (_, media, _) in EXPORT_FORMATS.items()}
-_OFFERED = ["text/turtle", "text/html", "application/rdf+xml", "application/ld+json",
-            "application/n-triples", "application/owl+xml"]
+_OFFERED = [
+    "text/turtle",
+    "text/html",
+    "application/rdf+xml",
+    "application/ld+json",
+    "application/n-triples",
+    "application/owl+xml",
+]
 
 
 def _text(graph: Graph, subject: URIRef, prop: URIRef) -> str:
@@ -41,8 +47,11 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
         ("Licence", _text(graph, o, DCTERMS.license)),
         ("Creator", _text(graph, o, DCTERMS.creator)),
         ("Created", _text(graph, o, DCTERMS.created)),
-        ("Preferred prefix", f"{_text(graph, o, VANN.preferredNamespacePrefix)}: "
-                             f"{_text(graph, o, VANN.preferredNamespaceUri)}"),
+        (
+            "Preferred prefix",
+            f"{_text(graph, o, VANN.preferredNamespacePrefix)}: "
+            f"{_text(graph, o, VANN.preferredNamespaceUri)}",
+        ),
     ]
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
@@ -54,31 +63,51 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
         f"<p>{escape(_text(graph, o, DCTERMS.description))}</p><dl>",
     ]
     parts += [f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in meta]
-    parts.append("</dl><p>Other formats: <a href='?format=turtle'>Turtle</a>, "
-                 "<a href='?format=rdfxml'>RDF/XML</a>, <a href='?format=owlxml'>OWL/XML</a>, "
-                 "<a href='?format=jsonld'>JSON-LD</a>, <a href='?format=ntriples'>N-Triples</a>.</p>")
-    kinds = [("Classes", OWL.Class), ("Object properties", OWL.ObjectProperty),
-             ("Data properties", OWL.DatatypeProperty), ("Annotation properties", OWL.AnnotationProperty)]
+    parts.append(
+        "</dl><p>Other formats: <a href='?format=turtle'>Turtle</a>, "
+        "<a href='?format=rdfxml'>RDF/XML</a>, <a href='?format=owlxml'>OWL/XML</a>, "
+        "<a href='?format=jsonld'>JSON-LD</a>, <a href='?format=ntriples'>N-Triples</a>.</p>"
+    )
+    kinds = [
+        ("Classes", OWL.Class),
+        ("Object properties", OWL.ObjectProperty),
+        ("Data properties", OWL.DatatypeProperty),
+        ("Annotation properties", OWL.AnnotationProperty),
+    ]
     for title, kind in kinds:
-        terms = sorted(t for t in graph.subjects(RDF.type, kind)
-                       if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS)))
+        terms = sorted(
+            t
+            for t in graph.subjects(RDF.type, kind)
+            if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS))
+        )
         parts.append(f"<h2>{title}</h2>")
         for term in terms:
-            parts.append(f"<section id='{escape(term.fragment)}'><h3>{escape(_text(graph, term, RDFS.label))} "
-                         f"<code>lmkg:{escape(term.fragment)}</code></h3>")
+            parts.append(
+                f"<section id='{escape(term.fragment)}'><h3>{escape(_text(graph, term, RDFS.label))} "
+                f"<code>lmkg:{escape(term.fragment)}</code></h3>"
+            )
             parts.append(f"<p>{escape(_text(graph, term, SKOS.definition))}</p><dl>")
             if kind == OWL.Class:
                 supers = sorted(class_supers.get(term, frozenset()))
                 subs = sorted(c for c, s in class_supers.items() if term in s)
                 if supers:
-                    parts.append("<dt>Superclasses</dt><dd>" + ", ".join(_link(graph, s) for s in supers) + "</dd>")
+                    parts.append(
+                        "<dt>Superclasses</dt><dd>" + ", ".join(_link(graph, s) for s in supers) + "</dd>"
+                    )
                 if subs:
-                    parts.append("<dt>Subclasses</dt><dd>" + ", ".join(_link(graph, s) for s in subs) + "</dd>")
-            for label, prop in (("Domain", RDFS.domain), ("Range", RDFS.range),
-                                ("Subproperty of", RDFS.subPropertyOf)):
+                    parts.append(
+                        "<dt>Subclasses</dt><dd>" + ", ".join(_link(graph, s) for s in subs) + "</dd>"
+                    )
+            for label, prop in (
+                ("Domain", RDFS.domain),
+                ("Range", RDFS.range),
+                ("Subproperty of", RDFS.subPropertyOf),
+            ):
                 values = [v for v in graph.objects(term, prop) if isinstance(v, URIRef)]
                 if values:
-                    parts.append(f"<dt>{label}</dt><dd>" + ", ".join(_link(graph, v) for v in values) + "</dd>")
+                    parts.append(
+                        f"<dt>{label}</dt><dd>" + ", ".join(_link(graph, v) for v in values) + "</dd>"
+                    )
             for note in graph.objects(term, SKOS.note):
                 parts.append(f"<dt>Note</dt><dd>{escape(str(note))}</dd>")
             for statement in graph.objects(term, LMKG.sourceStatement):
@@ -90,13 +119,15 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
 
 @router.get(
     "/ontology",
-    responses={200: {"content": {m: {} for m in _OFFERED}, "description": "The ontology"},
-               406: {"description": "No acceptable format"}},
+    responses={
+        200: {"content": {m: {} for m in _OFFERED}, "description": "The ontology"},
+        406: {"description": "No acceptable format"},
+    },
 )
 def read_ontology(
     request: Request,
     kg: KGDep,
-    format: str | None = Query(None, description="turtle, rdfxml, owlxml, jsonld, ntriples or html"),  # noqa: A002
+    format: str | None = Query(None, description="turtle, rdfxml, owlxml, jsonld, ntriples or html"),
 ) -> Response:
     """The ontology in Turtle, RDF/XML, OWL/XML, JSON-LD, N-Triples or HTML, by Accept or ?format=."""
     if format is not None:
@@ -111,11 +142,16 @@ def read_ontology(
 
         chosen = choose(request.headers.get("accept"), _OFFERED)
         if chosen is None:
-            raise HTTPException(406, f"Cannot produce {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}")
+            raise HTTPException(
+                406, f"Cannot produce {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}"
+            )
         media = chosen
     if media == "text/html":
-        return Response(html_documentation(kg.ontology, kg.classifier.class_supers),
-                        media_type="text/html; charset=utf-8", headers={"Vary": "Accept"})
+        return Response(
+            html_documentation(kg.ontology, kg.classifier.class_supers),
+            media_type="text/html; charset=utf-8",
+            headers={"Vary": "Accept"},
+        )
     body = export_ontology(kg.ontology, _BY_MEDIA_TYPE[media])
     return Response(body, media_type=media, headers={"Vary": "Accept"})
 

@@ -55,13 +55,16 @@ def _endpoint(query: NamedQuery):  # type: ignore[no-untyped-def]
     for p in query.parameters:
         python_type = _PYTHON_TYPES.get(p.type, str)
         description = p.description + (f" (one of {', '.join(p.enum)})" if p.enum else "")
-        default = python_type(p.default) if p.default is not None and python_type is not bool else (
-            p.default == "true" if p.default is not None else None)
+        default = (
+            python_type(p.default)
+            if p.default is not None and python_type is not bool
+            else (p.default == "true" if p.default is not None else None)
+        )
         parameters.append(
             inspect.Parameter(
                 f"p_{p.name}",
                 inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[python_type | None, Query(alias=p.name, description=description)],  # type: ignore[valid-type]
+                annotation=Annotated[python_type | None, Query(alias=p.name, description=description)],
                 default=default,
             )
         )

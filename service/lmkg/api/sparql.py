@@ -240,8 +240,7 @@ def _requested(accept: str | None, override: str | None) -> str | None:
         return _FORMAT_OVERRIDES[override.strip().lower()]
     except KeyError:
         raise _bad_request(
-            f"Unknown format {override!r}; use one of {', '.join(sorted(_FORMAT_OVERRIDES))} "
-            "or a media type"
+            f"Unknown format {override!r}; use one of {', '.join(sorted(_FORMAT_OVERRIDES))} or a media type"
         ) from None
 
 
@@ -258,9 +257,7 @@ def endpoint_iri(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-async def _run_query(
-    store: Store, operation: Operation, request: Request
-) -> Response:
+async def _run_query(store: Store, operation: Operation, request: Request) -> Response:
     query = operation.query
     if query is None or not query.strip():
         raise _bad_request("The query is empty")
@@ -294,16 +291,12 @@ async def _run_query(
     return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
 
 
-async def _run_update(
-    store: Store, settings: Settings, operation: Operation, request: Request
-) -> Response:
+async def _run_update(store: Store, settings: Settings, operation: Operation, request: Request) -> Response:
     update = operation.update
     check_write_token(settings, request.headers.get("authorization"))
     if update is None or not update.strip():
         raise _bad_request("The update is empty")
-    if (operation.using_graph_uris or operation.using_named_graph_uris) and (
-        declares_update_dataset(update)
-    ):
+    if (operation.using_graph_uris or operation.using_named_graph_uris) and (declares_update_dataset(update)):
         raise _bad_request(
             "using-graph-uri and using-named-graph-uri cannot be combined with an update that "
             "has its own USING or WITH clause (SPARQL 1.1 Protocol, section 2.2.3)"
@@ -430,9 +423,7 @@ async def query_by_get(
         }
     },
 )
-async def query_or_update_by_post(
-    request: Request, store: StoreDep, settings: SettingsDep
-) -> Response:
+async def query_or_update_by_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
     """Run a query or, with the write token, an update sent in a form or as the body."""
     header = request.headers.get("content-type")
     if not header:
@@ -470,9 +461,7 @@ async def query_or_update_by_post(
     return await _run_query(store, operation, request)
 
 
-@router.api_route(
-    "/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False, response_model=None
-)
+@router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False, response_model=None)
 def refuse_other_methods(request: Request) -> Response:
     """Answer 405: the protocol has GET and POST only."""
     raise HTTPException(

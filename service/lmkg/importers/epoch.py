@@ -259,12 +259,16 @@ def import_epoch(
         name = row.get("Model", "").strip()
         parameters = row.get("Parameters", "").strip()
         if not parameters:
-            report.rejections.append(Rejection(number, name, "no parameter count: its kind cannot be determined"))
+            report.rejections.append(
+                Rejection(number, name, "no parameter count: its kind cannot be determined")
+            )
             continue
         report.with_parameters += 1
         value = _number(parameters)
         if value is None or value < 1:
-            report.rejections.append(Rejection(number, name, f"the parameter count {parameters!r} is not a positive number"))
+            report.rejections.append(
+                Rejection(number, name, f"the parameter count {parameters!r} is not a positive number")
+            )
             continue
         if not name or not slugify(name):
             report.rejections.append(Rejection(number, name, "the model has no usable name"))
@@ -278,9 +282,13 @@ def import_epoch(
     for number, row in candidates:
         model_id = slugify(row["Model"].strip())
         if model_id in first_row:
-            report.rejections.append(Rejection(
-                number, row["Model"].strip(),
-                f"duplicate: row {first_row[model_id]} already gives the model id '{model_id}'"))
+            report.rejections.append(
+                Rejection(
+                    number,
+                    row["Model"].strip(),
+                    f"duplicate: row {first_row[model_id]} already gives the model id '{model_id}'",
+                )
+            )
             continue
         first_row[model_id] = number
         unique.append((number, row))
@@ -291,7 +299,9 @@ def import_epoch(
         document = row_to_json(row, number, threshold, importable)
         base = row.get("Base model", "").strip()
         if base and "fineTunedFrom" not in document:
-            report.warnings.append(f"row {number} ({row['Model'].strip()}): base model {base!r} is not an imported row; no link")
+            report.warnings.append(
+                f"row {number} ({row['Model'].strip()}): base model {base!r} is not an imported row; no link"
+            )
         try:
             entry = entry_from_json(document)
         except EntryError as exc:
@@ -320,10 +330,14 @@ def import_epoch(
                 origins = {str(o) for o in stored.objects(entry.iri, PROV.wasDerivedFrom)}
                 if not any(o.startswith(f"{DATASET}#") for o in origins):
                     number, name = row_of[entry.id]
-                    report.rejections.append(Rejection(
-                        number, name,
-                        f"the id '{entry.id}' belongs to an entry from another source "
-                        f"({', '.join(sorted(origins)) or 'unknown'}); it is kept, not overwritten"))
+                    report.rejections.append(
+                        Rejection(
+                            number,
+                            name,
+                            f"the id '{entry.id}' belongs to an entry from another source "
+                            f"({', '.join(sorted(origins)) or 'unknown'}); it is kept, not overwritten",
+                        )
+                    )
                     continue
                 existing.add(entry.id)
             changed.append(entry)

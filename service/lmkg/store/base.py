@@ -164,9 +164,7 @@ def write_as_update(change: GraphWrite) -> str:
     for graph_iri in change.replace:
         operations.append(f"DROP SILENT GRAPH {_nt(graph_iri)}")
     for subject in sorted(change.inferred_subjects):
-        operations.append(
-            f"DELETE WHERE {{ GRAPH {_nt(GRAPH_INFERRED)} {{ {_nt(subject)} ?p ?o }} }}"
-        )
+        operations.append(f"DELETE WHERE {{ GRAPH {_nt(GRAPH_INFERRED)} {{ {_nt(subject)} ?p ?o }} }}")
     inserts = [
         f"GRAPH {_nt(graph_iri)} {{\n{triples_block(data)}\n}}"
         for graph_iri, data in change.replace.items()
@@ -193,9 +191,7 @@ _LEXICAL = re.compile(
     r'<[^<>"{}|^`\\\x00-\x20]*>'  # IRIs first: a '#' inside one does not start a comment
     r'|#[^\n]*|"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\''
 )
-_UPDATE_TOKEN = re.compile(
-    r"[{}]|(?<![\w:?$@.\-])(WITH|USING|WHERE|DELETE)(?![\w:\-])", re.IGNORECASE
-)
+_UPDATE_TOKEN = re.compile(r"[{}]|(?<![\w:?$@.\-])(WITH|USING|WHERE|DELETE)(?![\w:\-])", re.IGNORECASE)
 _IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.\-]*:[^<>"{}|^`\\\x00-\x20]*')
 
 

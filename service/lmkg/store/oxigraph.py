@@ -123,9 +123,7 @@ class OxigraphStore:
             raise QuerySyntaxError("expected a CONSTRUCT or DESCRIBE query")
         graph = Graph()
         for triple in result:
-            graph.add(
-                (to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object))
-            )
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
         return graph
 
     def execute(

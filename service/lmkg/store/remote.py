@@ -53,10 +53,7 @@ def refusal_message(text: str, *, line_offset: int = 0) -> str:
     if match is None:
         return f"The SPARQL store refused the request: {text[:2000]}"
     line, column, detail = match.groups()
-    return (
-        f"SPARQL syntax error at line {int(line) - line_offset}, column {column}: "
-        f"{detail[:2000]}"
-    )
+    return f"SPARQL syntax error at line {int(line) - line_offset}, column {column}: {detail[:2000]}"
 
 
 _FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
@@ -134,9 +131,7 @@ class RemoteStore:
 
     # -- HTTP -----------------------------------------------------------------------
 
-    def _send(
-        self, method: str, url: str, *, line_offset: int = 0, **kwargs: Any
-    ) -> httpx.Response:
+    def _send(self, method: str, url: str, *, line_offset: int = 0, **kwargs: Any) -> httpx.Response:
         try:
             response = self._client.request(method, url, **kwargs)
         except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
@@ -147,9 +142,7 @@ class RemoteStore:
         except httpx.HTTPError as exc:
             raise StoreUnavailableError(f"The SPARQL store at {url} failed: {exc}") from exc
         if response.status_code == 400:
-            raise QuerySyntaxError(
-                refusal_message(response.text.strip(), line_offset=line_offset)
-            )
+            raise QuerySyntaxError(refusal_message(response.text.strip(), line_offset=line_offset))
         if response.status_code in (502, 503, 504):
             raise StoreUnavailableError(
                 f"The SPARQL store at {url} is unavailable (HTTP {response.status_code}); try again."
