@@ -17,7 +17,7 @@ EXAMPLES_FILE = "examples.ttl"
 EXPORT_FORMATS: dict[str, tuple[str, str, str]] = {
     # name: (rdflib serializer or "owlxml", media type, file suffix)
     "turtle": ("turtle", "text/turtle", ".ttl"),
-    "rdfxml": ("pretty-xml", "application/rdf+xml", ".owl"),
+    "rdfxml": ("xml", "application/rdf+xml", ".owl"),
     "jsonld": ("json-ld", "application/ld+json", ".jsonld"),
     "ntriples": ("nt", "application/n-triples", ".nt"),
     "owlxml": ("owlxml", "application/owl+xml", ".owx"),

@@ -9,7 +9,7 @@ RDF_MEDIA_TYPES: dict[str, str] = {
     # media type -> rdflib serializer name
     "text/turtle": "turtle",
     "application/ld+json": "json-ld",
-    "application/rdf+xml": "pretty-xml",
+    "application/rdf+xml": "xml",
     "application/n-triples": "nt",
     "application/n-quads": "nquads",
 }
