@@ -50,10 +50,6 @@ class Parameter:
     description: str = ""
     enum: tuple[str, ...] = ()
 
-    @property
-    def required(self) -> bool:
-        return False
-
     def bind(self, raw: str) -> Identifier:
         """Parse a value given as text into the RDF term bound to ?name."""
         value = raw.strip()

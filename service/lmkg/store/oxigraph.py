@@ -186,5 +186,6 @@ class OxigraphStore:
         return len(self._store)
 
     def close(self) -> None:
-        self._store.flush() if self.location != ":memory:" else None
+        if self.location != ":memory:":
+            self._store.flush()
         del self._store
