@@ -15,14 +15,14 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from tests.api.sparql_results import parse_rdf, parse_results
 from SPARQLWrapper import JSON, POST, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from tests.conftest import TOKEN, LiveServer
 from lmkg.config import Settings
 from lmkg.store import Store
 from lmkg.vocab import GRAPH_ONTOLOGY, LMKG, model_graph, model_iri
+from tests.api.sparql_results import parse_rdf, parse_results
+from tests.conftest import TOKEN, LiveServer
 
 PREFIXES = f"PREFIX lmkg: <{LMKG._NS}>\nPREFIX model: <{model_iri('')}>\n"
 COUNT_MODELS = (

@@ -16,11 +16,11 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS
-from tests.api.sparql_results import RDF_FORMATS, media_type, parse_rdf, parse_results
 
-from tests.conftest import TOKEN, LiveServer
 from lmkg.config import Settings
 from lmkg.store import Store
+from tests.api.sparql_results import RDF_FORMATS, media_type, parse_rdf, parse_results
+from tests.conftest import TOKEN, LiveServer
 
 SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "w3c" / "sparql11-protocol"
 

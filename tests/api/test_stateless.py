@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 import httpx
 import pytest
+
 from tests.conftest import TOKEN, free_port, wait_for_port
 
 
