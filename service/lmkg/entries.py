@@ -250,11 +250,14 @@ RDF_FORMATS: dict[str, str] = {
 
 
 def _remote_contexts(node: object) -> list[str]:
-    """The remote @context references in a JSON-LD document (strings, at any depth)."""
+    """The remote @context references in a JSON-LD document (strings, at any depth), and the
+    contexts an @import (JSON-LD 1.1) would fetch."""
     found: list[str] = []
     if isinstance(node, dict):
         for key, value in node.items():
-            if key == "@context":
+            if key == "@import" and isinstance(value, str):
+                found.append(value)
+            elif key == "@context":
                 contexts = value if isinstance(value, list) else [value]
                 found.extend(c for c in contexts if isinstance(c, str))
                 found.extend(r for c in contexts if isinstance(c, dict) for r in _remote_contexts(c))

@@ -1,4 +1,11 @@
-"""Model entries over REST, in the manner of the Hugging Face Hub API: list, read, write, validate."""
+"""Model entries over REST, in the manner of the Hugging Face Hub API: list, read, write, validate.
+
+Reads: GET /models (filters, sorting, paging with Link and X-Total-Count), GET /models/{id}
+and GET /model/{id} (the entry's IRI, dereferenced) by content negotiation. Writes, with the
+bearer token: POST /models, PUT and DELETE /models/{id}. POST /validate checks an entry
+without storing it. Every write goes through KnowledgeGraph.write: validated with the shapes,
+classified, then written with what was inferred in one transaction, or not at all.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,11 @@ from typing import Annotated, Any
 from typing import Literal as TypingLiteral
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from rdflib import Graph, Literal, URIRef
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.term import Identifier
 
 from lmkg.api.deps import KGDep, require_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
@@ -25,70 +31,30 @@ from lmkg.entries import (
     parse_json,
     parse_rdf,
 )
-from lmkg.errors import EntryError
+from lmkg.errors import NotFoundError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
-from lmkg.vocab import GRAPH_SOURCE, LMKG, model_iri
+from lmkg.models_query import ModelFilter, capability_classes, find_models, source_claims
+from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
 
 ModelId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="The model's id, e.g. phi-3-mini")]
 
-CAPABILITIES = (
-    "PortableModel",
-    "CheapToFineTuneModel",
-    "EdgeDeployableModel",
-    "RealTimeCapableModel",
-    "VersatileModel",
-    "SpecialisedModel",
-    "ModelUnderSizeThreshold",
-    "ModelOverSizeThreshold",
-)
-
-_PREFIXES = """PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-"""
-
-_BODY = """
-  GRAPH ?entryGraph { ?model a ?kindClass . VALUES ?kindClass { lmkg:LargeLanguageModel lmkg:SmallLanguageModel } }
-  ?model rdfs:label ?label .
-  OPTIONAL { ?model lmkg:parameterCount ?parameterCount }
-  OPTIONAL { ?model lmkg:releaseDate ?releaseDate }
-  OPTIONAL { ?model lmkg:license ?license }
-  OPTIONAL { ?model lmkg:openWeights ?openWeights }
-  OPTIONAL { ?model dcterms:description ?description }
-"""
-
-_FILTERS: dict[str, str] = {
-    "kind": "?model a ?fKind .",
-    "portable": "BIND(EXISTS { ?model a lmkg:PortableModel } AS ?isPortable) FILTER(?isPortable = ?fPortable)",
-    "cheapToFineTune": "BIND(EXISTS { ?model a lmkg:CheapToFineTuneModel } AS ?isCheap) FILTER(?isCheap = ?fCheap)",
-    "developer": "?model lmkg:developedBy ?fOrg . ?fOrg rdfs:label ?fOrgLabel . "
-    'FILTER(LCASE(STR(?fOrgLabel)) = ?fDeveloper || STRAFTER(STR(?fOrg), "/org/") = ?fDeveloper)',
-    "capability": "?model a ?fCapability .",
-    "minParameters": "FILTER(BOUND(?parameterCount) && ?parameterCount >= ?fMin)",
-    "maxParameters": "FILTER(BOUND(?parameterCount) && ?parameterCount <= ?fMax)",
-    "openWeights": "FILTER(BOUND(?openWeights) && ?openWeights = ?fOpen)",
-    "search": "FILTER(CONTAINS(LCASE(STR(?label)), ?fSearch) || "
-    "(BOUND(?description) && CONTAINS(LCASE(STR(?description)), ?fSearch)))",
+JSON_TYPE = "application/json"
+ENTRY_TYPES: dict[str, str | None] = {
+    # request media type -> rdflib parser (None: the JSON entry format)
+    JSON_TYPE: None,
+    **{media: parser for media, parser in RDF_FORMATS.items() if "/" in media},
 }
+"""What POST, PUT and /validate read; a request without Content-Type is read as JSON."""
 
-_SORT = {
-    "label": "?label",
-    "parameterCount": "?parameterCount",
-    "releaseDate": "?releaseDate",
-    "id": "?model",
-}
 
-_CLAIMS = """PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
-SELECT DISTINCT ?text ?claimedKind ?curatorNote ?about WHERE {
-  ?model lmkg:variantOf? ?about .
-  GRAPH ?source { ?claim lmkg:claimAbout ?about ; lmkg:claimText ?text .
-    OPTIONAL { ?claim lmkg:claimedKind ?claimedKind } OPTIONAL { ?claim lmkg:curatorNote ?curatorNote } }
-}"""
+# -- response bodies ---------------------------------------------------------------
 
 
 class ModelSummary(BaseModel):
+    """One model as GET /models lists it."""
+
     id: str
     iri: str
     label: str
@@ -103,23 +69,117 @@ class ModelSummary(BaseModel):
 
 
 class ModelList(BaseModel):
+    """A page of models; `total` counts every model that passes the filters."""
+
     total: int
     limit: int
     offset: int
     models: list[ModelSummary]
 
 
-def _python(value: Identifier | None) -> Any:
-    return value.toPython() if isinstance(value, Literal) else None
+class Inferred(BaseModel):
+    """What the reasoner concluded about a model."""
+
+    classes: list[str] = Field(description="IRIs of the classes the model was inferred into")
+    portable: bool
+    cheapToFineTune: bool
+    sizeClass: TypingLiteral["under-threshold", "over-threshold"] | None = None
 
 
-def _bool(text: str | None, name: str) -> bool | None:
+class SourceClaimOut(BaseModel):
+    """What a source says about the model or its family, in its words."""
+
+    text: str
+    claimedKind: str | None = None
+    curatorNote: str | None = None
+    about: str
+
+
+class ModelEntry(BaseModel):
+    """A model entry (the fields of POST /models) with what was inferred and what sources claim."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    iri: str
+    label: str | None = None
+    kind: str | None = None
+    parameterCount: int | None = None
+    developer: list[str] = []
+    releaseDate: str | None = None
+    license: str | None = None
+    openWeights: bool | None = None
+    sources: list[str] = []
+    recordedAt: str | None = None
+    inferred: Inferred
+    sourceClaims: list[SourceClaimOut] = []
+
+
+class ReportResult(BaseModel):
+    """One SHACL result: the node, the property, the value and how to fix it."""
+
+    focusNode: str
+    path: str | None = None
+    value: str | None = None
+    message: str
+    severity: str
+    constraint: str
+    shape: str | None = None
+    spec: str
+
+
+class Report(BaseModel):
+    """A SHACL validation report."""
+
+    conforms: bool
+    results: list[ReportResult]
+
+
+class Rejection(BaseModel):
+    """A 422 for an entry that does not conform: nothing was written."""
+
+    status: int
+    detail: str
+    report: Report
+
+
+class ValidationOutcome(BaseModel):
+    """What POST /validate found: the report and what would be inferred."""
+
+    id: str
+    conforms: bool
+    report: Report
+    inferred: Inferred
+
+
+# -- GET /models --------------------------------------------------------------------
+
+
+def _flag(text: str | None, name: str) -> bool | None:
     if text is None:
         return None
-    lowered = text.lower()
+    lowered = text.strip().lower()
     if lowered not in ("true", "false", "1", "0"):
-        raise HTTPException(422, f"'{name}' must be true or false, not {text!r}")
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"'{name}' must be true or false, not {text!r}."
+        )
     return lowered in ("true", "1")
+
+
+def _links(request: Request, total: int, limit: int, offset: int) -> str:
+    """The RFC 8288 Link header: first, last, and next and prev where they exist."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "page")]
+
+    def url(at: int) -> str:
+        return f"{request.url.path}?{urlencode([*kept, ('offset', str(at))])}"
+
+    last = ((total - 1) // limit) * limit if total else 0
+    links = [f'<{url(0)}>; rel="first"', f'<{url(last)}>; rel="last"']
+    if offset + limit < total:
+        links.append(f'<{url(offset + limit)}>; rel="next"')
+    if offset > 0:
+        links.append(f'<{url(max(0, min(offset - limit, last)))}>; rel="prev"')
+    return ", ".join(links)
 
 
 @router.get("/models", response_model=ModelList)
@@ -127,272 +187,336 @@ def list_models(
     request: Request,
     response: Response,
     kg: KGDep,
-    kind: Annotated[TypingLiteral["llm", "slm"] | None, Query(description="llm or slm")] = None,
-    portable: Annotated[str | None, Query(description="true: only portable models")] = None,
-    cheapToFineTune: Annotated[str | None, Query(description="true: only cheap to fine-tune")] = None,
-    developer: Annotated[str | None, Query(description="organisation name or id")] = None,
-    capability: Annotated[str | None, Query(description=f"a class: {', '.join(CAPABILITIES)}")] = None,
-    minParameters: Annotated[int | None, Query(ge=0)] = None,
-    maxParameters: Annotated[int | None, Query(ge=0)] = None,
+    kind: Annotated[
+        TypingLiteral["llm", "slm"] | None, Query(description="llm or slm, as the source classifies it")
+    ] = None,
+    portable: Annotated[str | None, Query(description="true or false: member of lmkg:PortableModel")] = None,
+    cheapToFineTune: Annotated[
+        str | None, Query(description="true or false: member of lmkg:CheapToFineTuneModel")
+    ] = None,
+    developer: Annotated[
+        str | None, Query(max_length=200, description="organisation name or id, any case")
+    ] = None,
+    capability: Annotated[
+        str | None, Query(description="a class name, e.g. EdgeDeployableModel, VersatileModel")
+    ] = None,
+    minParameters: Annotated[int | None, Query(ge=0, description="at least this many parameters")] = None,
+    maxParameters: Annotated[int | None, Query(ge=0, description="at most this many parameters")] = None,
     openWeights: Annotated[str | None, Query(description="true or false")] = None,
-    search: Annotated[str | None, Query(max_length=200, description="text in label or description")] = None,
+    search: Annotated[
+        str | None, Query(max_length=200, description="text in label or description, any case")
+    ] = None,
     sort: Annotated[TypingLiteral["label", "parameterCount", "releaseDate", "id"], Query()] = "label",
     direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="models per page")] = 50,
+    offset: Annotated[int | None, Query(ge=0, description="models to skip")] = None,
+    page: Annotated[int | None, Query(ge=1, description="page number from 1, instead of offset")] = None,
 ) -> ModelList:
     """List models with filters, sorting and pagination (Link and X-Total-Count headers)."""
-    bindings: dict[str, Identifier] = {}
-    used: list[str] = []
-    if kind is not None:
-        used.append("kind")
-        bindings["fKind"] = LMKG.LargeLanguageModel if kind == "llm" else LMKG.SmallLanguageModel
-    for name, text, var in (
-        ("portable", portable, "fPortable"),
-        ("cheapToFineTune", cheapToFineTune, "fCheap"),
-        ("openWeights", openWeights, "fOpen"),
-    ):
-        flag = _bool(text, name)
-        if flag is not None:
-            used.append(name)
-            bindings[var] = Literal(flag)
-    if developer:
-        used.append("developer")
-        bindings["fDeveloper"] = Literal(developer.strip().lower())
+    if offset is not None and page is not None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Give 'offset' or 'page', not both.")
+    start = (page - 1) * limit if page is not None else offset or 0
+    capability_class: URIRef | None = None
     if capability is not None:
-        if capability not in CAPABILITIES:
+        allowed = capability_classes(kg.classifier)
+        if capability not in allowed:
             raise HTTPException(
-                422, f"'capability' must be one of {', '.join(CAPABILITIES)}, not {capability!r}"
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"'capability' must be a class of the ontology: one of {', '.join(allowed)}; "
+                f"not {capability!r}. GET /classes describes them.",
             )
-        used.append("capability")
-        bindings["fCapability"] = LMKG[capability]
-    if minParameters is not None:
-        used.append("minParameters")
-        bindings["fMin"] = Literal(minParameters)
-    if maxParameters is not None:
-        used.append("maxParameters")
-        bindings["fMax"] = Literal(maxParameters)
-    if search:
-        used.append("search")
-        bindings["fSearch"] = Literal(search.strip().lower())
-    where = _BODY + "\n".join("  " + _FILTERS[name] for name in used)
-    count_rows = kg.store.select(
-        _PREFIXES + f"SELECT (COUNT(DISTINCT ?model) AS ?n) WHERE {{{where}\n}}", bindings=bindings
+        capability_class = allowed[capability]
+    filters = ModelFilter(
+        kind=kind,
+        portable=_flag(portable, "portable"),
+        cheap_to_fine_tune=_flag(cheapToFineTune, "cheapToFineTune"),
+        developer=developer,
+        capability=capability_class,
+        min_parameters=minParameters,
+        max_parameters=maxParameters,
+        open_weights=_flag(openWeights, "openWeights"),
+        search=search,
     )
-    total = int(_python(count_rows[0].get("n")) or 0) if count_rows else 0
-    order = f"{'DESC' if direction == 'desc' else 'ASC'}({_SORT[sort]})"
-    query = (
-        _PREFIXES + "SELECT ?model ?label ?kindClass ?parameterCount ?releaseDate ?license ?openWeights "
-        '(GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR="\\u001f") AS ?developers) '
-        "(SAMPLE(?p) AS ?portable) (SAMPLE(?c) AS ?cheap) "
-        f"WHERE {{{where}\n"
-        "  OPTIONAL { ?model lmkg:developedBy/rdfs:label ?developerName }\n"
-        "  BIND(EXISTS { ?model a lmkg:PortableModel } AS ?p)\n"
-        "  BIND(EXISTS { ?model a lmkg:CheapToFineTuneModel } AS ?c)\n}\n"
-        "GROUP BY ?model ?label ?kindClass ?parameterCount ?releaseDate ?license ?openWeights\n"
-        f"ORDER BY {order} ?model LIMIT {limit} OFFSET {offset}"
+    found = find_models(
+        kg.store, filters, sort=sort, descending=direction == "desc", limit=limit, offset=start
     )
-    models = []
-    for row in kg.store.select(query, bindings=bindings):
-        release = _python(row.get("releaseDate"))
-        developers = str(row.get("developers") or "")
-        models.append(
-            ModelSummary(
-                id=str(row["model"]).rsplit("/", 1)[-1],
-                iri=str(row["model"]),
-                label=str(row["label"]),
-                kind="llm" if row["kindClass"] == LMKG.LargeLanguageModel else "slm",
-                parameterCount=_python(row.get("parameterCount")),
-                developer=sorted(d for d in developers.split("\u001f") if d),
-                releaseDate=release.date().isoformat() if hasattr(release, "date") else release,
-                license=_python(row.get("license")),
-                openWeights=_python(row.get("openWeights")),
-                portable=bool(_python(row.get("portable"))),
-                cheapToFineTune=bool(_python(row.get("cheap"))),
-            )
-        )
-    response.headers["X-Total-Count"] = str(total)
-    links = _links(request, total, limit, offset)
-    if links:
-        response.headers["Link"] = ", ".join(links)
-    return ModelList(total=total, limit=limit, offset=offset, models=models)
+    response.headers["X-Total-Count"] = str(found.total)
+    response.headers["Link"] = _links(request, found.total, limit, start)
+    return ModelList(
+        total=found.total,
+        limit=limit,
+        offset=start,
+        models=[ModelSummary(**m.as_json()) for m in found.models],
+    )
 
 
-def _links(request: Request, total: int, limit: int, offset: int) -> list[str]:
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
-
-    def url(at: int) -> str:
-        return f"{request.url.path}?{urlencode([*params, ('offset', str(at))])}"
-
-    last = max(0, ((total - 1) // limit) * limit) if total else 0
-    links = [f'<{url(0)}>; rel="first"', f'<{url(last)}>; rel="last"']
-    if offset + limit < total:
-        links.append(f'<{url(offset + limit)}>; rel="next"')
-    if offset > 0:
-        links.append(f'<{url(max(0, offset - limit))}>; rel="prev"')
-    return links
+# -- one model -----------------------------------------------------------------------
 
 
-# -- one model ------------------------------------------------------------------
-
-
-def inferred_summary(kg: KnowledgeGraph, classes: list[URIRef]) -> dict[str, Any]:
+def inferred_summary(classes: list[URIRef], *, members_of: set[URIRef] | None = None) -> dict[str, Any]:
+    """The `inferred` object: the inferred classes, and the flags read from every class the model is in."""
+    member = set(classes) | (members_of or set())
     size = (
         "under-threshold"
-        if LMKG.ModelUnderSizeThreshold in classes
+        if LMKG.ModelUnderSizeThreshold in member
         else "over-threshold"
-        if LMKG.ModelOverSizeThreshold in classes
+        if LMKG.ModelOverSizeThreshold in member
         else None
     )
     return {
-        "classes": [str(c) for c in classes],
-        "portable": LMKG.PortableModel in classes,
-        "cheapToFineTune": LMKG.CheapToFineTuneModel in classes,
+        "classes": [str(c) for c in sorted(classes)],
+        "portable": LMKG.PortableModel in member,
+        "cheapToFineTune": LMKG.CheapToFineTuneModel in member,
         "sizeClass": size,
     }
 
 
+def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
+    try:
+        return kg.entry_graph(model_id)
+    except NotFoundError:
+        raise NotFoundError(
+            f"There is no model with id '{model_id}'. GET /models lists the models "
+            "(?search= finds one by name); POST /models adds one."
+        ) from None
+
+
 def model_document(kg: KnowledgeGraph, model_id: str) -> dict[str, Any]:
-    graph = kg.entry_graph(model_id)
-    document = entry_to_json(graph, model_iri(model_id))
-    document["inferred"] = inferred_summary(kg, kg.inferred_types(model_id))
-    claims = kg.store.select(_CLAIMS, bindings={"model": model_iri(model_id), "source": GRAPH_SOURCE})
-    document["sourceClaims"] = [
-        {
-            "text": str(row["text"]),
-            "claimedKind": _python(row.get("claimedKind")),
-            "curatorNote": _python(row.get("curatorNote")),
-            "about": str(row["about"]),
-        }
-        for row in claims
-    ]
+    """The JSON of GET /models/{id}: the entry, what was inferred, the source's claims."""
+    graph = _entry_graph(kg, model_id)
+    subject = model_iri(model_id)
+    document = entry_to_json(graph, subject)
+    asserted = {t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef)}
+    document["inferred"] = inferred_summary(kg.inferred_types(model_id), members_of=asserted)
+    document["sourceClaims"] = [claim.as_json() for claim in source_claims(kg.store, model_id)]
     return document
 
 
 def _rdf_response(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    graph = Graph()
-    graph += kg.entry_graph(model_id)
-    for cls in kg.inferred_types(model_id):
-        graph.add((model_iri(model_id), RDF.type, cls))
-    graph.bind("lmkg", str(LMKG._NS))
-    body = graph.serialize(format=RDF_MEDIA_TYPES[media_type], encoding="utf-8")
+    entry = _entry_graph(kg, model_id)
+    inferred = [(model_iri(model_id), RDF.type, cls) for cls in kg.inferred_types(model_id)]
+    if media_type == "application/n-quads":
+        # Quads keep where each triple lives: the entry's graph, and the inferred graph.
+        dataset = Dataset()
+        entry_part = dataset.graph(model_graph(model_id))
+        for triple in entry:
+            entry_part.add(triple)
+        inferred_part = dataset.graph(GRAPH_INFERRED)
+        for triple in inferred:
+            inferred_part.add(triple)
+        body = dataset.serialize(format="nquads", encoding="utf-8")
+    else:
+        graph = Graph()
+        for prefix, namespace in PREFIXES.items():
+            graph.bind(prefix, namespace)
+        graph += entry
+        for triple in inferred:
+            graph.add(triple)
+        body = graph.serialize(format=RDF_MEDIA_TYPES[media_type], encoding="utf-8")
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
 
 
-_OFFERED = ["application/json", *RDF_MEDIA_TYPES]
-_RDF_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {t: {} for t in RDF_MEDIA_TYPES}, "description": "The entry, as JSON or RDF"},
-    406: {"description": "No acceptable representation"},
+_OFFERED = [JSON_TYPE, *RDF_MEDIA_TYPES, "text/html"]
+
+_READ_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The entry as JSON (the default) or, by Accept, as RDF: the entry graph "
+        "with its inferred types.",
+        "content": {media: {} for media in RDF_MEDIA_TYPES},
+    },
+    404: {"description": "No model has this id."},
+    406: {"description": f"The entry cannot be sent in any type the client accepts: {', '.join(_OFFERED)}."},
+    422: {"description": "The id is not a valid model id."},
 }
 
 
-def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str) -> Response:
-    chosen = choose(request.headers.get("accept"), _OFFERED)
+def _negotiate(request: Request) -> str:
+    accept = request.headers.get("accept")
+    chosen = choose(accept, _OFFERED)
     if chosen is None:
         raise HTTPException(
-            406, f"Cannot produce any of: {request.headers.get('accept')}; offered: {', '.join(_OFFERED)}"
+            status.HTTP_406_NOT_ACCEPTABLE,
+            f"Nothing in 'Accept: {accept}' can be sent; a model is available as {', '.join(_OFFERED[:-1])}.",
         )
-    if chosen == "application/json":
-        return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
-    return _rdf_response(kg, model_id, chosen)
+    return chosen
 
 
-@router.get("/models/{model_id}", response_model=dict[str, Any], responses=_RDF_RESPONSES)
+def _negotiated(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
+    if media_type in RDF_MEDIA_TYPES:
+        return _rdf_response(kg, model_id, media_type)
+    return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
+
+
+@router.get("/models/{model_id}", response_model=ModelEntry, responses=_READ_RESPONSES)
 def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
-    """One model with what was inferred about it: JSON, or RDF by Accept."""
-    return _negotiated(request, kg, model_id)
+    """One model with what was inferred about it: JSON (also for text/html), or RDF by Accept."""
+    return _negotiated(kg, model_id, _negotiate(request))
 
 
-@router.get("/model/{model_id}", response_model=dict[str, Any], responses=_RDF_RESPONSES)
+@router.get(
+    "/model/{model_id}",
+    response_model=ModelEntry,
+    responses={**_READ_RESPONSES, 303: {"description": "For text/html: see /models/{id}."}},
+)
 def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
-    """Dereference the model IRI https://w3id.org/lmkg/model/{id} (linked data)."""
-    return _negotiated(request, kg, model_id)
+    """Dereference https://w3id.org/lmkg/model/{id}: RDF or JSON by Accept, 303 to /models/{id} for text/html."""
+    media_type = _negotiate(request)
+    if media_type == "text/html":
+        _entry_graph(kg, model_id)  # a 404 for an unknown model, not a redirect to one
+        return RedirectResponse(f"/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
+    return _negotiated(kg, model_id, media_type)
 
 
-# -- writes -----------------------------------------------------------------------
+# -- writes --------------------------------------------------------------------------
 
 
-async def _entry_from_request(request: Request, expected_id: str | None = None) -> Entry:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    body = await request.body()
-    if content_type in ("application/json", ""):
-        if not content_type and not body:
-            raise EntryError([("(body)", "is empty; send a JSON object describing the model")])
+async def request_body(request: Request) -> bytes:
+    """The raw request body, read on the event loop so that the handlers can be plain `def`."""
+    return await request.body()
+
+
+Body = Annotated[bytes, Depends(request_body)]
+
+
+def _entry_from_request(request: Request, body: bytes, *, expected_id: str | None = None) -> Entry:
+    header = request.headers.get("content-type") or JSON_TYPE
+    media_type = header.split(";")[0].strip().lower()
+    if media_type not in ENTRY_TYPES:
+        raise HTTPException(
+            status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            f"Cannot read a model entry sent as {media_type!r}: send it as {', '.join(ENTRY_TYPES)}.",
+        )
+    parser = ENTRY_TYPES[media_type]
+    if parser is None:
         return entry_from_json(parse_json(body), expected_id=expected_id)
-    if content_type in RDF_FORMATS:
-        graph = parse_rdf(body, RDF_FORMATS[content_type])
-        return entry_from_rdf(graph, expected_id=expected_id)
-    raise HTTPException(
-        415,
-        f"Unsupported Content-Type {content_type!r}: send application/json, application/ld+json "
-        "or text/turtle.",
-    )
+    return entry_from_rdf(parse_rdf(body, parser), expected_id=expected_id)
 
 
 def _rejected(request: Request, assessment: Assessment) -> Response:
     report = assessment.report
-    if choose(
-        request.headers.get("accept"), ["application/json", "text/turtle"]
-    ) == "text/turtle" and "text/turtle" in (request.headers.get("accept") or ""):
+    if choose(request.headers.get("accept"), [JSON_TYPE, "text/turtle"]) == "text/turtle":
         return Response(report.as_turtle(), status_code=422, media_type="text/turtle")
+    problems = "; ".join(
+        f"{(r.path or r.focus_node).rsplit('#', 1)[-1]}: {r.message}" for r in report.results
+    )
     return JSONResponse(
         {
             "status": 422,
-            "detail": f"The entry does not conform: {len(report.results)} problem(s). Nothing was written.",
+            "detail": f"The entry does not conform, so nothing was written: {problems}",
             "report": report.as_json(),
         },
         status_code=422,
     )
 
 
+_ENTRY_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            JSON_TYPE: {
+                "schema": {"type": "object"},
+                "example": {
+                    "id": "tinyllama-1.1b",
+                    "label": "TinyLlama 1.1B",
+                    "kind": "slm",
+                    "parameterCount": 1100000000,
+                    "developer": "TinyLlama",
+                    "releaseDate": "2024-01-04",
+                    "license": "Apache-2.0",
+                    "openWeights": True,
+                    "sources": ["https://arxiv.org/abs/2401.02385"],
+                },
+            },
+            "application/ld+json": {"schema": {"type": "object"}},
+            "text/turtle": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+_WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "No 'Authorization: Bearer <token>' header."},
+    403: {"description": "A wrong token, or a server without one."},
+    415: {"description": f"A body in another type than {', '.join(ENTRY_TYPES)}."},
+    422: {
+        "model": Rejection,
+        "description": "The entry cannot be read, or does not conform (the SHACL report; as Turtle "
+        "when Accept prefers text/turtle). Nothing was written.",
+        "content": {"text/turtle": {}},
+    },
+}
+
+
 @router.post(
-    "/models", status_code=201, response_model=dict[str, Any], dependencies=[Depends(require_write_token)]
+    "/models",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ModelEntry,
+    responses={**_WRITE_RESPONSES, 409: {"description": "A model with this id exists; PUT replaces it."}},
+    dependencies=[Depends(require_write_token)],
+    openapi_extra=_ENTRY_BODY,
 )
-async def create_model(request: Request, kg: KGDep) -> Response:
-    """Validate, classify and store a new entry (JSON, JSON-LD or Turtle); 201 with Location."""
-    from starlette.concurrency import run_in_threadpool
-
-    entry = await _entry_from_request(request)
-    outcome = await run_in_threadpool(kg.write, [entry], mode=WriteMode.CREATE)
+def create_model(request: Request, kg: KGDep, body: Body) -> Response:
+    """Validate, classify and store a new entry (JSON, JSON-LD or Turtle); 201 with its Location."""
+    entry = _entry_from_request(request, body)
+    outcome = kg.write([entry], mode=WriteMode.CREATE)
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
-    document = await run_in_threadpool(model_document, kg, entry.id)
-    return JSONResponse(document, status_code=201, headers={"Location": f"/models/{entry.id}"})
+    return JSONResponse(
+        model_document(kg, entry.id),
+        status_code=status.HTTP_201_CREATED,
+        headers={"Location": f"/models/{entry.id}"},
+    )
 
 
-@router.put("/models/{model_id}", response_model=dict[str, Any], dependencies=[Depends(require_write_token)])
-async def replace_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
-    """Replace an entry and what was inferred from it."""
-    from starlette.concurrency import run_in_threadpool
-
-    entry = await _entry_from_request(request, expected_id=model_id)
-    outcome = await run_in_threadpool(kg.write, [entry], mode=WriteMode.REPLACE)
+@router.put(
+    "/models/{model_id}",
+    response_model=ModelEntry,
+    responses={**_WRITE_RESPONSES, 404: {"description": "No model has this id; POST /models creates one."}},
+    dependencies=[Depends(require_write_token)],
+    openapi_extra=_ENTRY_BODY,
+)
+def replace_model(request: Request, kg: KGDep, model_id: ModelId, body: Body) -> Response:
+    """Replace an entry and what was inferred from it; the body's id must match the URL or be absent."""
+    entry = _entry_from_request(request, body, expected_id=model_id)
+    outcome = kg.write([entry], mode=WriteMode.REPLACE)
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
-    return JSONResponse(await run_in_threadpool(model_document, kg, model_id))
+    return JSONResponse(model_document(kg, model_id))
 
 
-@router.delete("/models/{model_id}", status_code=204, dependencies=[Depends(require_write_token)])
+@router.delete(
+    "/models/{model_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    response_model=None,
+    responses={
+        401: _WRITE_RESPONSES[401],
+        403: _WRITE_RESPONSES[403],
+        404: {"description": "No model has this id."},
+    },
+    dependencies=[Depends(require_write_token)],
+)
 def delete_model(kg: KGDep, model_id: ModelId) -> Response:
     """Remove an entry and what was inferred from it."""
     kg.delete(model_id)
-    return Response(status_code=204)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/validate", response_model=dict[str, Any])
-async def validate_entry(request: Request, kg: KGDep) -> dict[str, Any]:
+@router.post(
+    "/validate",
+    response_model=ValidationOutcome,
+    responses={415: _WRITE_RESPONSES[415], 422: {"description": "The entry cannot be read at all."}},
+    openapi_extra=_ENTRY_BODY,
+)
+def validate_entry(request: Request, kg: KGDep, body: Body) -> ValidationOutcome:
     """Validate and classify an entry without storing it."""
-    from starlette.concurrency import run_in_threadpool
-
-    entry = await _entry_from_request(request)
-    assessment = await run_in_threadpool(kg.assess, entry)
-    classes = sorted(assessment.classification.types) if assessment.classification else []
-    return {
-        "id": entry.id,
-        "conforms": assessment.ok,
-        "report": assessment.report.as_json(),
-        "inferred": inferred_summary(kg, classes),
-    }
-
-
-__all__ = ["CAPABILITIES", "model_document", "router"]
+    entry = _entry_from_request(request, body)
+    assessment = kg.assess(entry)
+    classification = assessment.classification
+    inferred = sorted(classification.inferred) if classification else []
+    members = set(classification.types) if classification else set()
+    return ValidationOutcome(
+        id=entry.id,
+        conforms=assessment.ok,
+        report=Report(**assessment.report.as_json()),
+        inferred=Inferred(**inferred_summary(inferred, members_of=members)),
+    )
