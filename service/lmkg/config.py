@@ -36,7 +36,13 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     token: str | None = None
+    read_token: str | None = None
     query_timeout: float = 30.0
+    max_rows: int = 100_000
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_concurrent_queries: int = 16
+    service_allow: tuple[str, ...] = ()
+    engine_process: bool = True
     cors_origins: tuple[str, ...] = ()
     ontology_dir: Path = PROJECT_ROOT / "ontology"
     shapes_dir: Path = PROJECT_ROOT / "shapes"
@@ -55,8 +61,23 @@ class Settings:
         try:
             port = int(env.get("LMKG_PORT", defaults.port))
             timeout = float(env.get("LMKG_QUERY_TIMEOUT", defaults.query_timeout))
+            max_rows = int(env.get("LMKG_MAX_ROWS", defaults.max_rows))
+            max_body = int(env.get("LMKG_MAX_BODY_BYTES", defaults.max_body_bytes))
+            max_queries = int(env.get("LMKG_MAX_CONCURRENT_QUERIES", defaults.max_concurrent_queries))
         except ValueError as exc:
-            raise ValueError(f"LMKG_PORT and LMKG_QUERY_TIMEOUT must be numbers: {exc}") from exc
+            raise ValueError(
+                "LMKG_PORT, LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES and "
+                f"LMKG_MAX_CONCURRENT_QUERIES must be numbers: {exc}"
+            ) from exc
+        if timeout <= 0 or max_rows < 1 or max_body < 1 or max_queries < 1:
+            raise ValueError(
+                "LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES and "
+                "LMKG_MAX_CONCURRENT_QUERIES must be positive"
+            )
+        engine = env.get("LMKG_ENGINE", "process").strip().lower()
+        if engine not in ("process", "in-process"):
+            raise ValueError(f"LMKG_ENGINE must be 'process' or 'in-process', not {engine!r}")
+        allow = tuple(e.strip() for e in env.get("LMKG_SERVICE_ALLOW", "").split(",") if e.strip())
         cors = tuple(o.strip() for o in env.get("LMKG_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
             store=env.get("LMKG_STORE", defaults.store),
@@ -68,7 +89,13 @@ class Settings:
             host=env.get("LMKG_HOST", defaults.host),
             port=port,
             token=env.get("LMKG_TOKEN") or None,
+            read_token=env.get("LMKG_READ_TOKEN") or None,
             query_timeout=timeout,
+            max_rows=max_rows,
+            max_body_bytes=max_body,
+            max_concurrent_queries=max_queries,
+            service_allow=allow,
+            engine_process=engine == "process",
             cors_origins=cors,
             profile_check=Path(env["LMKG_PROFILE_CHECK"])
             if env.get("LMKG_PROFILE_CHECK")

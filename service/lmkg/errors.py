@@ -37,3 +37,16 @@ class ConflictError(LmkgError):
 
 class ReasoningError(LmkgError):
     """The reasoner found the knowledge graph inconsistent, or could not run."""
+
+
+class QueryTimeoutError(LmkgError):
+    """A query or update ran past LMKG_QUERY_TIMEOUT and was stopped (HTTP 503)."""
+
+
+class StoreBusyError(LmkgError):
+    """More queries are running than LMKG_MAX_CONCURRENT_QUERIES allows (HTTP 503, Retry-After)."""
+
+
+class ForbiddenQueryError(LmkgError):
+    """A query asks for something this server does not do for its users, e.g. SERVICE to an
+    endpoint outside the allow-list (HTTP 400)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -11,15 +12,19 @@ from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmkg import __version__
 from lmkg.config import Settings
 from lmkg.errors import (
     ConflictError,
     EntryError,
+    ForbiddenQueryError,
     LmkgError,
     NotFoundError,
     QuerySyntaxError,
+    QueryTimeoutError,
+    StoreBusyError,
     StoreError,
     StoreUnavailableError,
 )
@@ -66,6 +71,20 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def conflict(request: Request, exc: ConflictError) -> Response:
         return _error(409, str(exc))
 
+    @app.exception_handler(QueryTimeoutError)
+    async def query_timed_out(request: Request, exc: QueryTimeoutError) -> Response:
+        return _error(503, str(exc))
+
+    @app.exception_handler(StoreBusyError)
+    async def too_many_queries(request: Request, exc: StoreBusyError) -> Response:
+        response = _error(503, str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.exception_handler(ForbiddenQueryError)
+    async def forbidden_query(request: Request, exc: ForbiddenQueryError) -> Response:
+        return _error(400, str(exc))
+
     @app.exception_handler(StoreUnavailableError)
     async def store_down(request: Request, exc: StoreUnavailableError) -> Response:
         response = _error(503, str(exc))
@@ -80,6 +99,98 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LmkgError)
     async def lmkg_error(request: Request, exc: LmkgError) -> Response:
         return _error(400, str(exc))
+
+
+class BodyLimit:
+    """Refuse a request body past LMKG_MAX_BODY_BYTES with 413, before it is read into memory.
+
+    A declared Content-Length is checked at once; a chunked body is counted as it arrives.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        too_large = False
+
+        async def counted() -> Message:
+            nonlocal seen, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counted, tracked_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+        except Exception:
+            if too_large and not started:
+                await self._refuse(scope, receive, send)
+            else:
+                raise
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _error(
+            413,
+            f"The request body is larger than this server accepts ({self.max_bytes} bytes, "
+            "LMKG_MAX_BODY_BYTES); send fewer entries per request",
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class ReadAccess:
+    """With LMKG_READ_TOKEN set, every request but /health needs a bearer token (read or write)."""
+
+    OPEN = ("/health",)
+
+    def __init__(self, app: ASGIApp, tokens: tuple[str | None, ...]) -> None:
+        self.app = app
+        self.tokens = [t.encode() for t in tokens if t]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.OPEN or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, _, credentials = header.partition(" ")
+        given = credentials.strip().encode("latin-1")
+        # Every token is compared, in constant time, whatever matches first.
+        matched = [hmac.compare_digest(given, token) for token in self.tokens]
+        if scheme.lower() == "bearer" and any(matched):
+            await self.app(scope, receive, send)
+            return
+        response = _error(
+            401,
+            "This server needs 'Authorization: Bearer <token>' for reads too (LMKG_READ_TOKEN is set).",
+        )
+        response.headers["WWW-Authenticate"] = 'Bearer realm="lmkg"'
+        await response(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
@@ -127,6 +238,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return response
 
     _install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.read_token:
+        app.add_middleware(ReadAccess, tokens=(settings.read_token, settings.token))
     from lmkg.api.routers import routers
 
     for router in routers(settings):

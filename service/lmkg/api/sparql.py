@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from lmkg.api.deps import SettingsDep, StoreDep, check_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.config import Settings
-from lmkg.errors import QuerySyntaxError
+from lmkg.errors import ForbiddenQueryError, QuerySyntaxError
 from lmkg.store import Store
-from lmkg.store.base import declares_update_dataset, is_absolute_iri
+from lmkg.store.base import declares_update_dataset, is_absolute_iri, load_sources, service_endpoints
 from lmkg.store.remote import query_form
 
 router = APIRouter(tags=["sparql"])
@@ -257,10 +257,28 @@ def endpoint_iri(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-async def _run_query(store: Store, operation: Operation, request: Request) -> Response:
+def check_service_clauses(text: str, settings: Settings) -> None:
+    """Refuse SERVICE to any endpoint not in LMKG_SERVICE_ALLOW: the engine would otherwise
+    fetch whatever address a user names, internal ones included, on the server's behalf."""
+    for endpoint in service_endpoints(text):
+        if endpoint is not None and endpoint in settings.service_allow:
+            continue
+        named = (
+            f"SERVICE <{endpoint}>" if endpoint is not None else "SERVICE with a variable or prefixed name"
+        )
+        allowed = ", ".join(f"<{e}>" for e in settings.service_allow) or "none"
+        raise ForbiddenQueryError(
+            f"{named} is refused: this server does not send requests to other endpoints on a "
+            f"user's behalf unless they are allowed (LMKG_SERVICE_ALLOW, a comma-separated list of "
+            f"full endpoint IRIs; allowed now: {allowed})"
+        )
+
+
+async def _run_query(store: Store, settings: Settings, operation: Operation, request: Request) -> Response:
     query = operation.query
     if query is None or not query.strip():
         raise _bad_request("The query is empty")
+    check_service_clauses(query, settings)
     accept = _requested(request.headers.get("accept"), operation.format)
     results_type = choose(_rewrite_accept(accept, _RESULTS_ALIASES), RESULTS_TYPES)
     graph_type = choose(_rewrite_accept(accept, _GRAPH_ALIASES), GRAPH_TYPES)
@@ -277,6 +295,7 @@ async def _run_query(store: Store, operation: Operation, request: Request) -> Re
             default_graph_uris=operation.default_graph_uris,
             named_graph_uris=operation.named_graph_uris,
             base_iri=endpoint_iri(request),
+            max_rows=settings.max_rows,
         )
     except QuerySyntaxError as exc:
         if _UPDATE_START.match(re.sub(r"#[^\n]*", "", query)):
@@ -288,7 +307,11 @@ async def _run_query(store: Store, operation: Operation, request: Request) -> Re
     # The form was read from the text without a parser; the engine's answer decides.
     if (graph_type if result.kind == "graph" else results_type) is None:
         raise _not_acceptable(accept, result.kind.upper(), RESULTS_TYPES + GRAPH_TYPES)
-    return Response(result.body, media_type=result.media_type, headers={"Vary": "Accept"})
+    headers = {"Vary": "Accept"}
+    if result.truncated_at is not None:
+        # Virtuoso's header for a result cut at the server's row limit (LMKG_MAX_ROWS).
+        headers["X-SPARQL-MaxRows"] = str(result.truncated_at)
+    return Response(result.body, media_type=result.media_type, headers=headers)
 
 
 async def _run_update(store: Store, settings: Settings, operation: Operation, request: Request) -> Response:
@@ -296,6 +319,14 @@ async def _run_update(store: Store, settings: Settings, operation: Operation, re
     check_write_token(settings, request.headers.get("authorization"))
     if update is None or not update.strip():
         raise _bad_request("The update is empty")
+    check_service_clauses(update, settings)
+    for source in load_sources(update):
+        if source is None or source not in settings.service_allow:
+            raise ForbiddenQueryError(
+                f"LOAD {'<' + source + '>' if source else 'of that source'} is refused: this server "
+                "does not fetch documents on a user's behalf unless their IRIs are allowed "
+                "(LMKG_SERVICE_ALLOW); send the data itself with INSERT DATA or POST /models"
+            )
     if (operation.using_graph_uris or operation.using_named_graph_uris) and (declares_update_dataset(update)):
         raise _bad_request(
             "using-graph-uri and using-named-graph-uri cannot be combined with an update that "
@@ -350,15 +381,21 @@ def _describe_service(request: Request) -> Response:
 
 _RESULTS_DOC: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "Query results, in the format the Accept header (or ?format=) asks for.",
+        "description": "Query results, in the format the Accept header (or ?format=) asks for. "
+        "A result cut at the row limit (LMKG_MAX_ROWS) carries the header X-SPARQL-MaxRows.",
         "content": {media_type: {} for media_type in RESULTS_TYPES + GRAPH_TYPES},
     },
     204: {"description": "The update was applied."},
-    400: {"description": "No query, several, a syntax error (with line and column), bad UTF-8."},
+    400: {
+        "description": "No query, several, a syntax error (with line and column), bad UTF-8, "
+        "SERVICE to an endpoint that is not allowed."
+    },
     401: {"description": "An update without 'Authorization: Bearer <token>'."},
     403: {"description": "An update with a wrong token, or on a server without one."},
     406: {"description": "The result cannot be sent in any format the client accepts."},
+    413: {"description": "A body larger than LMKG_MAX_BODY_BYTES."},
     415: {"description": "A POST body that is not a form, a query or an update."},
+    503: {"description": "The query ran past LMKG_QUERY_TIMEOUT and was stopped, or too many run."},
 }
 
 
@@ -366,6 +403,7 @@ _RESULTS_DOC: dict[int | str, dict[str, Any]] = {
 async def query_by_get(
     request: Request,
     store: StoreDep,
+    settings: SettingsDep,
     query: Annotated[list[str] | None, Query(description="A SPARQL 1.1 query.")] = None,
     default_graph_uri: Annotated[
         list[str] | None, Query(alias="default-graph-uri", description="The default graph.")
@@ -390,7 +428,7 @@ async def query_by_get(
         if names & {"default-graph-uri", "named-graph-uri"}:
             raise _bad_request("The request names graphs but has no 'query'")
         return _describe_service(request)
-    return await _run_query(store, _operation(pairs), request)
+    return await _run_query(store, settings, _operation(pairs), request)
 
 
 @router.post(
@@ -458,7 +496,7 @@ async def query_or_update_by_post(request: Request, store: StoreDep, settings: S
         return await _run_update(store, settings, operation, request)
     if operation.query is None:
         raise _bad_request("The request has neither 'query' nor 'update'")
-    return await _run_query(store, operation, request)
+    return await _run_query(store, settings, operation, request)
 
 
 @router.api_route("/sparql", methods=["PUT", "DELETE", "PATCH"], include_in_schema=False, response_model=None)

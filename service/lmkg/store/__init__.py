@@ -10,7 +10,12 @@ __all__ = ["GraphWrite", "OxigraphStore", "RawResult", "Row", "Store", "open_sto
 
 
 def open_store(settings: Settings) -> Store:
-    """The store LMKG_STORE names: a directory (embedded Oxigraph) or a SPARQL endpoint URL."""
+    """The store LMKG_STORE names: a directory (embedded Oxigraph) or a SPARQL endpoint URL.
+
+    The embedded store runs in an engine process of its own (LMKG_ENGINE=process, the default),
+    where a query past LMKG_QUERY_TIMEOUT can be stopped; LMKG_ENGINE=in-process opens it in
+    this process instead (no timeout can stop a query there).
+    """
     if settings.is_remote:
         from lmkg.store.remote import Endpoints, RemoteStore
 
@@ -20,5 +25,12 @@ def open_store(settings: Settings) -> Store:
             password=settings.store_password,
             token=settings.store_token,
             timeout=settings.query_timeout,
+            max_concurrent_queries=settings.max_concurrent_queries,
+        )
+    if settings.engine_process:
+        from lmkg.store.engine import EngineStore
+
+        return EngineStore(
+            settings.store, timeout=settings.query_timeout, threads=settings.max_concurrent_queries
         )
     return OxigraphStore(settings.store)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
+from lmkg.errors import StoreBusyError
 from lmkg.vocab import GRAPH_INFERRED
 
 Row = dict[str, Identifier]
@@ -23,6 +26,7 @@ class RawResult:
     kind: str  # "select", "ask" or "graph"
     media_type: str
     body: bytes
+    truncated_at: int | None = None  # the row (or triple) limit, when the result was cut at it
 
 
 @dataclass
@@ -64,8 +68,12 @@ class Store(Protocol):
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         base_iri: str | None = None,
+        max_rows: int | None = None,
     ) -> RawResult:
         """Run any query and serialise its result in the given media type (/sparql's path).
+
+        With `max_rows`, a SELECT returns at most that many solutions and a CONSTRUCT or
+        DESCRIBE at most that many triples; `RawResult.truncated_at` says when the cap cut it.
 
         Given any graph URIs, the dataset is exactly those (the SPARQL 1.1 Protocol's
         default-graph-uri and named-graph-uri), overriding FROM and FROM NAMED in the text;
@@ -274,3 +282,119 @@ def has_relative_iri(text: str) -> bool:
         match.group(0).startswith("<") and not _SCHEME.match(match.group(0)[1:])
         for match in _LEXICAL.finditer(text)
     )
+
+
+# -- limits on what one query may return or reach --------------------------------------
+
+_TOP_TOKEN = re.compile(
+    r"[{}()]|(?<![\w:?$@.\-])(SELECT|CONSTRUCT|DESCRIBE|ASK|VALUES|LIMIT|SERVICE)(?![\w:\-])",
+    re.IGNORECASE,
+)
+_LIMIT_CLAUSE = re.compile(r"(?<![\w:?$@.\-])LIMIT(\s+)(\d+)", re.IGNORECASE)
+
+
+def limit_solutions(query: str, max_rows: int) -> tuple[str, bool]:
+    """The query with its solutions capped at `max_rows`, and whether the cap was imposed.
+
+    A LIMIT is added to the outer query's solution modifiers (before a trailing VALUES
+    block), or an outer LIMIT larger than the cap is lowered; a query that asks for at most
+    `max_rows` is returned as it is. The text is read without a parser (IRIs, strings and
+    comments masked, braces and parentheses counted); the engine parses the result, so a
+    query this misreads fails as a syntax error, never runs unbounded. Only SELECT is
+    rewritten: a graph result is cut by counting its triples.
+    """
+    masked = _mask_lexical(query)
+    depth = parens = 0
+    form: str | None = None
+    groups: list[tuple[int, int]] = []  # top-level { ... } spans
+    values_at: list[int] = []  # top-level VALUES keywords
+    group_start = 0
+    for match in _TOP_TOKEN.finditer(masked):
+        token = match.group(0)
+        if token == "(":
+            parens += 1
+        elif token == ")":
+            parens = max(0, parens - 1)
+        elif token == "{":
+            if depth == 0 and parens == 0:
+                group_start = match.start()
+            depth += 1
+        elif token == "}":
+            depth = max(0, depth - 1)
+            if depth == 0 and parens == 0:
+                groups.append((group_start, match.end()))
+        elif depth == 0 and parens == 0:
+            word = token.upper()
+            if word in ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK") and form is None:
+                form = word
+            elif word == "VALUES":
+                values_at.append(match.start())
+    if form != "SELECT":
+        return query, False
+    tail_end = len(query)
+    body_end = groups[-1][1] if groups else 0
+    if values_at and groups and values_at[-1] < groups[-1][0]:
+        # A top-level VALUES is the query's trailing data block: modifiers come before it.
+        tail_end = values_at[-1]
+        body_end = groups[-2][1] if len(groups) > 1 else 0
+    tail = masked[body_end:tail_end]
+    existing = _LIMIT_CLAUSE.search(tail)
+    if existing is not None:
+        if int(existing.group(2)) <= max_rows:
+            return query, False
+        start, end = body_end + existing.start(2), body_end + existing.end(2)
+        return query[:start] + str(max_rows) + query[end:], True
+    # Keep the text's line numbers: the clause goes on the last line of the modifiers.
+    uncommented = _LEXICAL.sub(lambda m: " " * len(m.group(0)) if m.group(0)[0] == "#" else m.group(0), query)
+    insert_at = body_end + len(uncommented[body_end:tail_end].rstrip())
+    return query[:insert_at] + f" LIMIT {max_rows}" + query[insert_at:], True
+
+
+def service_endpoints(query: str) -> list[str | None]:
+    """The endpoints of the SERVICE clauses in a query or update: an IRI, or None for a variable
+    or any other form that cannot be checked before the query runs."""
+    found: list[str | None] = []
+    for match in re.finditer(r"(?<![\w:?$@.\-])SERVICE(?![\w:\-])", _mask_lexical(query), re.I):
+        rest = query[match.end() :].lstrip()
+        if rest[:6].upper() == "SILENT" and not re.match(r"[\w:\-]", rest[6:7]):
+            rest = rest[6:].lstrip()
+        iri = re.match(r"<([^<>\"{}|^`\\\x00-\x20]*)>", rest)
+        found.append(iri.group(1) if iri else None)
+    return found
+
+
+class QueryGate:
+    """A cap on the queries running at once (LMKG_MAX_CONCURRENT_QUERIES): past it, a query is
+    refused at once (StoreBusyError, HTTP 503 with Retry-After) instead of queueing without end."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._running = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def enter(self) -> Iterator[None]:
+        with self._lock:
+            if self._running >= self.limit:
+                raise StoreBusyError(
+                    f"{self.limit} queries are running, the most this server runs at once "
+                    "(LMKG_MAX_CONCURRENT_QUERIES); retry in a moment"
+                )
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running -= 1
+
+
+def load_sources(update: str) -> list[str | None]:
+    """The sources of the LOAD operations in an update (None when not a plain IRI)."""
+    found: list[str | None] = []
+    for match in re.finditer(r"(?<![\w:?$@.\-])LOAD(?![\w:\-])", _mask_lexical(update), re.I):
+        rest = update[match.end() :].lstrip()
+        if rest[:6].upper() == "SILENT" and not re.match(r"[\w:\-]", rest[6:7]):
+            rest = rest[6:].lstrip()
+        iri = re.match(r"<([^<>\"{}|^`\\\x00-\x20]*)>", rest)
+        found.append(iri.group(1) if iri else None)
+    return found

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -16,6 +19,7 @@ from lmkg.store.base import (
     RawResult,
     Row,
     bind_values,
+    limit_solutions,
     with_using_clauses,
     write_as_update,
 )
@@ -27,7 +31,7 @@ _RESULTS_FORMATS = {
     "text/csv": ox.QueryResultsFormat.CSV,
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
 }
-_GRAPH_FORMATS = {
+GRAPH_FORMATS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/n-triples": ox.RdfFormat.N_TRIPLES,
     "application/rdf+xml": ox.RdfFormat.RDF_XML,
@@ -36,7 +40,7 @@ _GRAPH_FORMATS = {
     "application/trig": ox.RdfFormat.TRIG,
 }
 SELECT_MEDIA_TYPES = tuple(_RESULTS_FORMATS)
-GRAPH_MEDIA_TYPES = tuple(_GRAPH_FORMATS)
+GRAPH_MEDIA_TYPES = tuple(GRAPH_FORMATS)
 
 
 def _syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
@@ -49,6 +53,23 @@ def _syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
     else:
         message = f"SPARQL syntax error: {message}"
     return QuerySyntaxError(message)
+
+
+def row_count(body: bytes, media_type: str, at_least: int) -> int:
+    """The number of solutions in a serialised result; exact when it may reach `at_least`."""
+    # A cheap upper bound first: most results are far below the limit.
+    if media_type == "application/sparql-results+json":
+        bound = body.count(b"},{") + 1
+    elif media_type == "application/sparql-results+xml":
+        return body.count(b"<result>")  # '<' is escaped in values: every one is a row
+    else:
+        bound = body.count(b"\n")
+    if bound < at_least:
+        return bound
+    if media_type == "text/csv":
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
+    parsed = ox.parse_query_results(body, _RESULTS_FORMATS[media_type])
+    return sum(1 for _ in parsed) if isinstance(parsed, ox.QuerySolutions) else 0
 
 
 class OxigraphStore:
@@ -135,7 +156,11 @@ class OxigraphStore:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         base_iri: str | None = None,
+        max_rows: int | None = None,
     ) -> RawResult:
+        imposed = False
+        if max_rows is not None:
+            query, imposed = limit_solutions(query, max_rows)
         result = self._run(
             query,
             None,
@@ -144,11 +169,19 @@ class OxigraphStore:
             base_iri=base_iri,
         )
         if isinstance(result, ox.QueryTriples):
-            body = result.serialize(format=_GRAPH_FORMATS[graph_format])
-            return RawResult("graph", graph_format, body or b"")
-        body = result.serialize(format=_RESULTS_FORMATS[select_format])
-        kind = "ask" if isinstance(result, ox.QueryBoolean) else "select"
-        return RawResult(kind, select_format, body or b"")
+            if max_rows is None:
+                body = result.serialize(format=GRAPH_FORMATS[graph_format])
+                return RawResult("graph", graph_format, body or b"")
+            # Triples stream from the engine: stop reading after the limit.
+            triples = list(itertools.islice(result, max_rows + 1))
+            cut = len(triples) > max_rows
+            body = ox.serialize(triples[:max_rows], format=GRAPH_FORMATS[graph_format])
+            return RawResult("graph", graph_format, body or b"", max_rows if cut else None)
+        body = result.serialize(format=_RESULTS_FORMATS[select_format]) or b""
+        if isinstance(result, ox.QueryBoolean):
+            return RawResult("ask", select_format, body)
+        cut = imposed and max_rows is not None and row_count(body, select_format, max_rows) >= max_rows
+        return RawResult("select", select_format, body, max_rows if cut else None)
 
     def update(
         self,

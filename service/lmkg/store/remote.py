@@ -10,6 +10,7 @@ Virtuoso do so by default); lmkg keeps everything in named graphs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -18,20 +19,24 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, StoreError, StoreUnavailableError
 from lmkg.store.base import (
     GraphWrite,
+    QueryGate,
     RawResult,
     Row,
     bind_values,
     declares_update_dataset,
     has_relative_iri,
+    limit_solutions,
     triples_block,
     write_as_update,
 )
+from lmkg.store.oxigraph import GRAPH_FORMATS, row_count
 
 _LOCATED = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 
@@ -118,8 +123,10 @@ class RemoteStore:
         password: str | None = None,
         token: str | None = None,
         timeout: float = 30.0,
+        max_concurrent_queries: int = 16,
     ) -> None:
         self.endpoints = endpoints
+        self._gate = QueryGate(max_concurrent_queries)
         self.location = endpoints.query
         headers = {"User-Agent": "lmkg"}
         auth: httpx.Auth | None = None
@@ -166,13 +173,14 @@ class RemoteStore:
         form = [("query", query)]
         form += [("default-graph-uri", g) for g in default_graph_uris]
         form += [("named-graph-uri", g) for g in named_graph_uris]
-        return self._send(
-            "POST",
-            self.endpoints.query,
-            content=urlencode(form).encode("ascii"),
-            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
-            line_offset=line_offset,
-        )
+        with self._gate.enter():
+            return self._send(
+                "POST",
+                self.endpoints.query,
+                content=urlencode(form).encode("ascii"),
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+                line_offset=line_offset,
+            )
 
     # -- the Store protocol ----------------------------------------------------------
 
@@ -206,9 +214,13 @@ class RemoteStore:
         default_graph_uris: Sequence[str] = (),
         named_graph_uris: Sequence[str] = (),
         base_iri: str | None = None,
+        max_rows: int | None = None,
     ) -> RawResult:
         form = query_form(query)
         media_type = graph_format if form in ("CONSTRUCT", "DESCRIBE") else select_format
+        imposed = False
+        if max_rows is not None:
+            query, imposed = limit_solutions(query, max_rows)
         text, added_lines = with_base(query, base_iri)
         response = self._query(
             text,
@@ -218,7 +230,20 @@ class RemoteStore:
             line_offset=added_lines,
         )
         kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "ask"}.get(form, "select")
-        return RawResult(kind, media_type, response.content)
+        body = response.content
+        if max_rows is None or kind == "ask":
+            return RawResult(kind, media_type, body)
+        if kind == "select":
+            cut = imposed and row_count(body, media_type, max_rows) >= max_rows
+            return RawResult(kind, media_type, body, max_rows if cut else None)
+        # A graph result: the server sent it whole; keep the first max_rows triples.
+        rdf_format = GRAPH_FORMATS[media_type]
+        triples = list(itertools.islice(ox.parse(body, rdf_format), max_rows + 1))
+        if len(triples) <= max_rows:
+            return RawResult(kind, media_type, body)
+        return RawResult(
+            kind, media_type, ox.serialize(triples[:max_rows], format=rdf_format) or b"", max_rows
+        )
 
     def update(
         self,
