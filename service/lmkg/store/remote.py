@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
-from lmkg.errors import QuerySyntaxError, StoreError, StoreUnavailableError
+from lmkg.errors import QuerySyntaxError, QueryTimeoutError, StoreError, StoreUnavailableError
 from lmkg.store.base import (
     GraphWrite,
     QueryGate,
@@ -134,6 +134,7 @@ class RemoteStore:
             headers["Authorization"] = f"Bearer {token}"
         elif username is not None:
             auth = httpx.BasicAuth(username, password or "")
+        self._timeout = timeout
         self._client = httpx.Client(headers=headers, auth=auth, timeout=timeout)
 
     # -- HTTP -----------------------------------------------------------------------
@@ -141,6 +142,17 @@ class RemoteStore:
     def _send(self, method: str, url: str, *, line_offset: int = 0, **kwargs: Any) -> httpx.Response:
         try:
             response = self._client.request(method, url, **kwargs)
+        except httpx.ReadTimeout as exc:
+            if url == self.endpoints.query:
+                raise QueryTimeoutError(
+                    f"The SPARQL store at {url} did not answer within {self._timeout:g} s "
+                    "(LMKG_QUERY_TIMEOUT); the query was abandoned. Give the store a timeout of "
+                    "its own (oxigraph serve --timeout-s) so that it stops there too."
+                ) from exc
+            raise StoreUnavailableError(
+                f"The SPARQL store at {url} did not answer within {self._timeout:g} s; the "
+                "change may or may not have been applied there: check before retrying."
+            ) from exc
         except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
             raise StoreUnavailableError(
                 f"The SPARQL store at {url} cannot be reached ({type(exc).__name__}: {exc}); "
