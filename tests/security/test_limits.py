@@ -368,3 +368,19 @@ def test_the_remote_store_stops_waiting_at_the_timeout(tmp_path_factory: pytest.
             assert client.get("/sparql", params={"query": COUNT_MODELS}, headers=JSON).status_code == 200
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("opening, closing", [("{", "}"), ("(", ")")])
+def test_a_query_nested_past_what_a_parser_survives_is_refused(
+    client: TestClient, opening: str, closing: str
+) -> None:
+    """10,000 levels overflow Oxigraph's parser stack (the process dies); lmkg answers 400."""
+    depth = 10_000
+    if opening == "{":
+        query = "SELECT * WHERE " + "{" * depth + " ?s ?p ?o " + "}" * depth
+    else:
+        query = "SELECT * WHERE { FILTER(" + "(" * depth + "1" + ")" * depth + ") }"
+    response = client.post("/sparql", data={"query": query}, headers=JSON)
+    assert response.status_code == 400
+    assert "levels deep" in response.json()["detail"]
+    assert client.get("/sparql", params={"query": COUNT_MODELS}, headers=JSON).status_code == 200

@@ -22,7 +22,14 @@ from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.config import Settings
 from lmkg.errors import ForbiddenQueryError, QuerySyntaxError
 from lmkg.store import Store
-from lmkg.store.base import declares_update_dataset, is_absolute_iri, load_sources, service_endpoints
+from lmkg.store.base import (
+    MAX_NESTING,
+    declares_update_dataset,
+    is_absolute_iri,
+    load_sources,
+    nesting_depth,
+    service_endpoints,
+)
 from lmkg.store.remote import query_form
 
 router = APIRouter(tags=["sparql"])
@@ -259,7 +266,14 @@ def endpoint_iri(request: Request) -> str:
 
 def check_service_clauses(text: str, settings: Settings) -> None:
     """Refuse SERVICE to any endpoint not in LMKG_SERVICE_ALLOW: the engine would otherwise
-    fetch whatever address a user names, internal ones included, on the server's behalf."""
+    fetch whatever address a user names, internal ones included, on the server's behalf.
+    Refuse nesting deeper than an engine's parser survives, too."""
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise ForbiddenQueryError(
+            f"The request nests groups, brackets or parentheses {depth} levels deep; "
+            f"this server accepts at most {MAX_NESTING}"
+        )
     for endpoint in service_endpoints(text):
         if endpoint is not None and endpoint in settings.service_allow:
             continue

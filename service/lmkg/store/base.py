@@ -398,3 +398,23 @@ def load_sources(update: str) -> list[str | None]:
         iri = re.match(r"<([^<>\"{}|^`\\\x00-\x20]*)>", rest)
         found.append(iri.group(1) if iri else None)
     return found
+
+
+MAX_NESTING = 256
+"""How deep braces, parentheses and brackets may nest in a query or update sent to an engine.
+
+Oxigraph's parser recurses once a level: at 10,000 levels it overflows its stack and the
+process dies (a segfault, not an error). Real queries nest a few levels.
+"""
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of {, ( and [ in SPARQL text, outside IRIs, strings and comments."""
+    depth = deepest = 0
+    for char in _mask_lexical(text):
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth = max(0, depth - 1)
+    return deepest
