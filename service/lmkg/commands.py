@@ -321,7 +321,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     """Run the HTTP service with uvicorn on the configured store.
 
     With several workers each process builds its own app from the LMKG_* environment
-    (uvicorn starts them from an import string), so the settings travel through it.
+    (uvicorn starts them from an import string), so the settings travel through it. On the
+    embedded store this process supervises the one engine process, and every worker is its
+    client (LMKG_ENGINE_SOCKET).
     """
     import os
 
@@ -330,13 +332,22 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     from lmkg.api import create_app
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    if workers > 1:
-        if not settings.is_remote:
-            raise LmkgError(
-                "--workers > 1 needs a remote SPARQL store (LMKG_STORE=http://...): the embedded "
-                "store can be opened by one process at a time"
-            )
-        os.environ["LMKG_STORE"] = settings.store
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        return
+    if not settings.is_remote and not settings.engine_process:
+        raise LmkgError(
+            "--workers > 1 on the embedded store needs its engine process (LMKG_ENGINE=process): "
+            "the store can be opened by one process at a time"
+        )
+    engine = None
+    os.environ["LMKG_STORE"] = settings.store
+    if not settings.is_remote and not settings.engine_socket:
+        from lmkg.store.engine import EngineProcess
+
+        engine = EngineProcess(settings.store, threads=settings.max_concurrent_queries)
+        os.environ["LMKG_ENGINE_SOCKET"] = engine.socket_path
+    try:
         uvicorn.run(
             "lmkg.api.app:create_app",
             factory=True,
@@ -344,8 +355,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
             port=settings.port,
             workers=workers,
         )
-        return
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    finally:
+        if engine is not None:
+            engine.stop()
 
 
 __all__ = [

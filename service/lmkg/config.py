@@ -43,6 +43,7 @@ class Settings:
     max_concurrent_queries: int = 16
     service_allow: tuple[str, ...] = ()
     engine_process: bool = True
+    engine_socket: str | None = None
     cors_origins: tuple[str, ...] = ()
     ontology_dir: Path = PROJECT_ROOT / "ontology"
     shapes_dir: Path = PROJECT_ROOT / "shapes"
@@ -96,6 +97,7 @@ class Settings:
             max_concurrent_queries=max_queries,
             service_allow=allow,
             engine_process=engine == "process",
+            engine_socket=env.get("LMKG_ENGINE_SOCKET") or None,
             cors_origins=cors,
             profile_check=Path(env["LMKG_PROFILE_CHECK"])
             if env.get("LMKG_PROFILE_CHECK")

@@ -77,3 +77,89 @@ def test_the_engine_exits_when_the_service_is_gone(tmp_path: Path) -> None:
     reopened = EngineStore(tmp_path / "store")
     assert reopened.triple_count() == 0
     reopened.close()
+
+
+def _children_of(pid: int) -> set[int]:
+    """Every descendant of a process, read from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_serve_with_workers_shares_one_engine_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    import subprocess
+
+    import httpx
+
+    from tests.conftest import free_port, wait_for_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "LMKG_STORE": str(tmp_path / "store"),
+        "LMKG_TOKEN": TOKEN,
+        "LMKG_QUERY_TIMEOUT": "2",
+    }
+    env.pop("LMKG_ENGINE_SOCKET", None)
+    service = subprocess.Popen(
+        ["lmkg", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, timeout=60)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{url}/health").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        engines = [p for p in _children_of(service.pid) if "lmkg.store.engine" in _cmdline(p)]
+        assert len(engines) == 1
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        assert httpx.post(f"{url}/models", json=ENTRY, headers=auth).status_code == 201
+        # Every worker reads what any worker wrote: they share the engine.
+        for _ in range(8):
+            assert httpx.get(f"{url}/models/{ENTRY['id']}").status_code == 200
+        # A query past the limit in one worker restarts the shared engine; all keep serving.
+        endless = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n1 ?o }"
+        assert httpx.get(f"{url}/sparql", params={"query": endless}, timeout=30).status_code == 503
+        for _ in range(8):
+            assert httpx.get(f"{url}/models/{ENTRY['id']}", timeout=30).status_code == 200
+        descendants = _children_of(service.pid)
+        service.send_signal(signal.SIGKILL)  # the supervisor only, not its process group
+        service.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(p) for p in descendants) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not [p for p in descendants if _alive(p)], "processes outlived `lmkg serve`"
+    finally:
+        if service.poll() is None:
+            os.killpg(service.pid, signal.SIGKILL)
+            service.wait()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

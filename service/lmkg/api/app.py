@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -193,12 +195,28 @@ class ReadAccess:
         await response(scope, receive, send)
 
 
+def _exit_with_parent() -> None:
+    """A worker of `lmkg serve --workers N` ends when the process that supervises it and the
+    engine is gone (uvicorn leaves its workers running when its master is killed)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        log.error("the supervising process is gone: this worker stops")
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lmkg-parent-watch", daemon=True).start()
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Build the lmkg HTTP app; the store opens at start-up (from settings unless given)."""
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.engine_socket:
+            _exit_with_parent()
         opened = store if store is not None else open_store(settings)
         kg = KnowledgeGraph(opened, settings)
         kg.ensure_seeded()

@@ -30,6 +30,12 @@ def open_store(settings: Settings) -> Store:
     if settings.engine_process:
         from lmkg.store.engine import EngineStore
 
+        if settings.engine_socket:  # a worker of `lmkg serve --workers N`: the engine is shared
+            return EngineStore(
+                socket_path=settings.engine_socket,
+                timeout=settings.query_timeout,
+                threads=settings.max_concurrent_queries,
+            )
         return EngineStore(
             settings.store, timeout=settings.query_timeout, threads=settings.max_concurrent_queries
         )

@@ -1,23 +1,26 @@
-"""The embedded store run in a child process, so that a query past its time limit can be stopped.
+"""The embedded store run in an engine process, so that a query past its time limit can be stopped.
 
 pyoxigraph evaluates a query in Rust with no way to cancel it from Python: a query that runs
-for an hour keeps a core busy for an hour, whatever the HTTP side does. So `lmkg serve` does
-not open the on-disk store itself. It starts one *engine process* that opens it (RocksDB
-allows a single writer) and answers requests over a socket pair, each in its own thread (the
-engine releases the GIL while it evaluates). When a request outlives its limit:
+for an hour keeps a core busy for an hour, whatever the HTTP side does. So the service does
+not open the on-disk store itself. An *engine process* opens it (RocksDB allows one writer)
+and serves requests on a Unix socket, each in a thread (the engine releases the GIL while it
+evaluates). Every HTTP worker process is a client of that one engine (`EngineStore`), which
+is what lets `lmkg serve --workers N` run on the embedded store.
 
-1. new requests wait, and writes already in flight are let finish (they are short);
-2. the engine process is killed (SIGKILL), which stops the query at once; RocksDB commits
-   a transaction whole or not at all, so nothing half-written remains;
-3. a new engine process opens the store, and reads that were in flight on the old one are
-   run again there; the request that ran too long gets QueryTimeoutError (HTTP 503).
+When a request outlives its limit, its client asks the engine to restart: the engine lets
+writes in flight finish (they are short), then exits at once, which stops the query;
+RocksDB commits a transaction whole or not at all, so nothing half-written remains. The
+supervisor (`EngineProcess`, in the process that started the engine) starts a new engine on
+the same socket; clients reconnect, reads that were in flight are run again there, and the
+request that ran too long gets QueryTimeoutError (HTTP 503).
 
-The engine process watches its parent: if the service dies (even by SIGKILL), the engine
-exits within half a second and frees the store's lock for the next start.
+The engine watches its supervisor: if the service dies (even by SIGKILL), the engine exits
+within half a second and frees the store's lock for the next start.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import os
@@ -26,6 +29,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -43,75 +47,189 @@ from lmkg.store.base import GraphWrite, QueryGate, RawResult, Row
 
 log = logging.getLogger("lmkg.engine")
 
-_READS = frozenset({"select", "ask", "construct", "execute"})
+_READS = frozenset({"select", "ask", "construct", "execute", "graph", "graph_names", "triple_count"})
 """Operations that change nothing: safe to run again on a new engine after a restart."""
 
 _INTERNAL_TIMEOUT = 600.0
 """The limit for the service's own bulk operations (writes of a batch, reading a graph)."""
 
+_RESTART_EXIT = 75
+"""The engine's exit code when it stops on a client's request (a query ran too long)."""
+
 
 class _Restarted(Exception):
-    """The engine was restarted (another request ran too long) while this request was in it."""
+    """The engine went away (restarted or died) while this request was in it."""
 
 
-class EngineStore:
-    """A Store whose engine runs in a child process that can be killed and restarted."""
+# -- the supervisor: starts the engine and starts it again whenever it exits --------------
 
-    def __init__(self, path: str | Path, *, timeout: float = 30.0, threads: int = 8) -> None:
-        self.location = str(path)
-        self.timeout = timeout
+
+class EngineProcess:
+    """Starts the engine process on a store and keeps one running until `stop()`."""
+
+    def __init__(self, store_path: str | Path, *, threads: int = 8, socket_path: str | None = None) -> None:
+        self.store_path = str(store_path)
         self.threads = threads
+        if socket_path is None:
+            self._socket_dir: str | None = tempfile.mkdtemp(prefix="lmkg-engine-")
+            socket_path = os.path.join(self._socket_dir, "engine.sock")
+        else:
+            self._socket_dir = None
+        self.socket_path = socket_path
         self.restarts = 0
-        self._ids = itertools.count()
-        self._lifecycle = threading.RLock()  # held while the engine is (re)started or stopped
-        self._send_lock = threading.Lock()
-        self._pending: dict[int, tuple[Future[Any], str]] = {}
-        self._pending_lock = threading.Condition()
-        self._closed = False
-        self._gate = QueryGate(threads)
-        self._generation = 0
-        self._stopping = 0  # the generation being killed on purpose (its exit is expected)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._conn: Connection | None = None
-        with self._lifecycle:
-            self._start()
+        self._stopped = False
+        self._process: subprocess.Popen[str] | None = None
+        Path(self.store_path).mkdir(parents=True, exist_ok=True)
+        self._start()
+        self._monitor = threading.Thread(target=self._watch, name="lmkg-engine-supervisor", daemon=True)
+        self._monitor.start()
 
-    # -- the engine process ------------------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def _start(self) -> None:
-        Path(self.location).mkdir(parents=True, exist_ok=True)
-        ours, theirs = socket.socketpair()
         command = [
             sys.executable,
             "-m",
             "lmkg.store.engine",
-            str(theirs.fileno()),
-            self.location,
+            self.socket_path,
+            self.store_path,
             str(self.threads),
             str(os.getpid()),
         ]
-        self._process = subprocess.Popen(command, pass_fds=(theirs.fileno(),), close_fds=True)
-        theirs.close()
-        conn = Connection(ours.detach())
-        # The engine says "ready" once the store is open, or why it could not open it.
-        if not conn.poll(60):
-            self._process.kill()
-            raise StoreError(f"the engine process did not open the store at {self.location} within 60 s")
-        try:
-            status, detail = conn.recv()
-        except EOFError:
-            status, detail = "failed", f"the engine process exited with code {self._process.wait()}"
-        if status != "ready":
-            self._process.wait()
-            raise StoreError(f"cannot open the embedded store at {self.location}: {detail}")
-        self._conn = conn
-        self._generation += 1
-        reader = threading.Thread(
-            target=self._read_replies, args=(conn, self._generation), name="lmkg-engine-reader", daemon=True
-        )
-        reader.start()
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, close_fds=True)
+        assert process.stdout is not None
+        # The engine prints "ready" once the store is open and it listens, or why it cannot.
+        line = process.stdout.readline().strip()
+        if line != "ready":
+            code = process.wait()
+            raise StoreError(
+                f"cannot open the embedded store at {self.store_path}: "
+                f"{line or f'the engine process exited with code {code}'}"
+            )
+        self._process = process
 
-    def _read_replies(self, conn: Connection, generation: int) -> None:
+    def _watch(self) -> None:
+        while True:
+            process = self._process
+            assert process is not None
+            code = process.wait()
+            if self._stopped:
+                return
+            if code == _RESTART_EXIT:
+                log.warning("the engine stopped a request that ran past its time limit; starting it again")
+            else:
+                log.error("the engine process exited with code %s; starting it again", code)
+            while not self._stopped:
+                try:
+                    self._start()
+                    self.restarts += 1
+                    break
+                except StoreError as exc:
+                    log.error("%s; retrying in 1 s", exc)
+                    time.sleep(1)
+
+    def stop(self) -> None:
+        """Let running requests finish, flush the store and end the engine."""
+        self._stopped = True
+        process = self._process
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        if process is not None and process.stdout is not None:
+            process.stdout.close()
+        if self._socket_dir is not None:
+            for leftover in (self.socket_path, self._socket_dir):
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover) if leftover == self.socket_path else os.rmdir(leftover)
+
+
+# -- the client: a Store whose requests the engine answers -------------------------------
+
+
+class EngineStore:
+    """A Store answered by an engine process: its own (given a store path) or a shared one
+    (given the socket of an engine another process supervises, as each `--workers` worker is)."""
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        socket_path: str | None = None,
+        timeout: float = 30.0,
+        threads: int = 8,
+    ) -> None:
+        if (path is None) == (socket_path is None):
+            raise ValueError("give either a store path (an engine of its own) or an engine's socket path")
+        self._owned = EngineProcess(path, threads=threads) if path is not None else None
+        self.socket_path = self._owned.socket_path if self._owned is not None else str(socket_path)
+        self.location = str(path) if path is not None else f"engine at {socket_path}"
+        self.timeout = timeout
+        self._gate = QueryGate(threads)
+        self._ids = itertools.count()
+        self._connect_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._pending: dict[int, tuple[Future[Any], str, int]] = {}
+        self._pending_lock = threading.Lock()
+        self._conn: Connection | None = None
+        self._generation = 0
+        self._gone = threading.Event()  # set when the current connection has dropped
+        self._engine_pid: int | None = None
+        self._closed = False
+        self._connection()
+
+    @property
+    def engine_pid(self) -> int | None:
+        """The engine process this client talks to now."""
+        return self._engine_pid
+
+    @property
+    def restarts(self) -> int:
+        """How often this store's own engine was started again (0 for a shared engine)."""
+        return self._owned.restarts if self._owned is not None else 0
+
+    # -- the connection ----------------------------------------------------------------
+
+    def _connection(self) -> tuple[Connection, int]:
+        with self._connect_lock:
+            if self._closed:
+                raise StoreError("the store is closed")
+            if self._conn is not None and not self._gone.is_set():
+                return self._conn, self._generation
+            deadline = time.monotonic() + 60
+            while True:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(self.socket_path)
+                    break
+                except OSError:
+                    sock.close()
+                    if time.monotonic() > deadline:
+                        raise StoreUnavailableError(
+                            f"the engine process ({self.socket_path}) is not answering; retry shortly"
+                        ) from None
+                    time.sleep(0.02)
+            conn = Connection(sock.detach())
+            hello, pid = conn.recv()
+            assert hello == "hello"
+            self._engine_pid = pid
+            self._conn = conn
+            self._generation += 1
+            self._gone = threading.Event()
+            threading.Thread(
+                target=self._read_replies,
+                args=(conn, self._generation, self._gone),
+                name="lmkg-engine-reader",
+                daemon=True,
+            ).start()
+            return conn, self._generation
+
+    def _read_replies(self, conn: Connection, generation: int, gone: threading.Event) -> None:
         while True:
             try:
                 request_id, ok, payload = conn.recv()
@@ -119,63 +237,24 @@ class EngineStore:
                 break
             with self._pending_lock:
                 entry = self._pending.pop(request_id, None)
-                self._pending_lock.notify_all()
             if entry is None:
                 continue
-            future = entry[0]
             if ok:
-                future.set_result(payload)
+                entry[0].set_result(payload)
             else:
-                future.set_exception(payload)
-        # The engine is gone: whatever was waiting on this generation will not be answered.
-        if generation != self._stopping and not self._closed:
-            log.error("the engine process exited unexpectedly; it is restarted on the next request")
+                entry[0].set_exception(payload)
+        gone.set()
+        conn.close()
         with self._pending_lock:
-            for request_id, (future, _) in list(self._pending.items()):
-                if getattr(future, "generation", None) == generation:
-                    self._pending.pop(request_id)
-                    future.set_exception(_Restarted())
-            self._pending_lock.notify_all()
-
-    def _kill(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
-            self._process.wait()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _restart(self, generation: int, waiting: Future[Any]) -> None:
-        """Kill the engine of `generation` (if still current) once in-flight writes are done."""
-        with self._lifecycle:
-            if generation != self._generation or self._closed:
-                return
-            deadline = time.monotonic() + self.timeout
-            with self._pending_lock:
-                while (
-                    any(op not in _READS and future is not waiting for future, op in self._pending.values())
-                    and time.monotonic() < deadline
-                ):
-                    self._pending_lock.wait(0.05)
-            log.warning("a request ran past %.1f s: restarting the engine process", self.timeout)
-            self._stopping = generation
-            self._kill()
-            self.restarts += 1
-            self._start()
-
-    def _ensure_running(self) -> None:
-        with self._lifecycle:
-            if self._closed:
-                raise StoreError("the store is closed")
-            if self._process is None or self._process.poll() is not None:
-                self._kill()
-                self.restarts += 1
-                self._start()
+            dropped = [rid for rid, (_, _, gen) in self._pending.items() if gen == generation]
+            futures = [self._pending.pop(rid)[0] for rid in dropped]
+        for future in futures:
+            future.set_exception(_Restarted())
 
     # -- requests --------------------------------------------------------------------------
 
     def _call(self, op: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        if op in _READS:
+        if op in ("select", "ask", "construct", "execute"):
             with self._gate.enter():
                 return self._call_engine(op, args, kwargs, timeout)
         return self._call_engine(op, args, kwargs, timeout)
@@ -184,44 +263,47 @@ class EngineStore:
         self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None
     ) -> Any:
         limit = self.timeout if timeout is None else timeout
-        for attempt in range(2):
-            with self._lifecycle:  # waits while a restart is under way
-                self._ensure_running()
-                generation, conn = self._generation, self._conn
-            assert conn is not None
+        for attempt in range(3):
+            conn, generation = self._connection()
+            gone = self._gone
             request_id = next(self._ids)
             future: Future[Any] = Future()
-            future.generation = generation  # type: ignore[attr-defined]
             with self._pending_lock:
-                self._pending[request_id] = (future, op)
+                self._pending[request_id] = (future, op, generation)
             try:
                 with self._send_lock:
                     conn.send((request_id, op, args, kwargs))
             except (OSError, ValueError):
                 with self._pending_lock:
                     self._pending.pop(request_id, None)
-                if attempt == 0:
-                    continue
+                gone.set()
+                if op in _READS or attempt == 0:
+                    continue  # nothing was sent: safe to send again
                 raise StoreUnavailableError("the engine process is not answering; retry shortly") from None
             try:
                 return future.result(timeout=limit)
             except FutureTimeout:
-                self._restart(generation, future)
                 with self._pending_lock:
                     self._pending.pop(request_id, None)
+                try:
+                    with self._send_lock:
+                        conn.send((request_id, "restart", (limit,), {}))
+                except (OSError, ValueError):
+                    pass
+                gone.wait(limit + 5)  # the engine has stopped the work once it has gone
+                what = "update" if op == "update" else "query"
                 raise QueryTimeoutError(
-                    f"The {'update' if op == 'update' else 'query'} ran longer than the time limit "
-                    f"({limit:g} s, LMKG_QUERY_TIMEOUT) and was stopped"
-                    + ("; nothing of it was applied." if op == "update" else ".")
+                    f"The {what} ran longer than the time limit ({limit:g} s, LMKG_QUERY_TIMEOUT) "
+                    "and was stopped" + ("; nothing of it was applied." if op == "update" else ".")
                 ) from None
             except _Restarted:
-                if op in _READS and attempt == 0:
+                if op in _READS and attempt < 2:
                     continue  # a read changes nothing: run it again on the new engine
                 raise StoreUnavailableError(
-                    "the engine restarted while this write was in flight; it was not acknowledged, "
-                    "check and retry"
+                    "the engine restarted while this write was in flight, so it was not acknowledged: "
+                    "check whether it was applied, then retry"
                 ) from None
-        raise StoreUnavailableError("the engine process restarted twice during this request; retry")
+        raise StoreUnavailableError("the engine process restarted during this request more than once; retry")
 
     def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
         rows: list[Row] = self._call("select", query, bindings=bindings)
@@ -293,32 +375,16 @@ class EngineStore:
     def triple_count(self) -> int:
         return int(self._call("triple_count", timeout=max(self.timeout, _INTERNAL_TIMEOUT)))
 
-    @property
-    def engine_pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
-
     def close(self) -> None:
-        with self._lifecycle:
+        with self._connect_lock:
             if self._closed:
                 return
             self._closed = True
-            self._stopping = self._generation
-            conn, process = self._conn, self._process
-            if conn is not None:
-                try:
-                    with self._send_lock:
-                        conn.send(None)  # finish what is running, flush, exit
-                except OSError:
-                    pass
-            if process is not None:
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            if conn is not None:
-                conn.close()
-            self._conn = None
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+        if self._owned is not None:
+            self._owned.stop()
 
 
 def _graph_of(triples: list[tuple[Any, Any, Any]]) -> Graph:
@@ -330,27 +396,60 @@ def _graph_of(triples: list[tuple[Any, Any, Any]]) -> Graph:
 
 # -- the engine process's side ----------------------------------------------------------------
 
-
-def _watch_parent(parent: int) -> None:
-    """Exit as soon as the service that started this engine is gone (even if it was SIGKILLed)."""
-    while True:
-        if os.getppid() != parent:
-            os._exit(0)
-        time.sleep(0.5)
+_WRITES = frozenset({"update", "write_triples"})
 
 
-def _open_store(path: str) -> Any:
-    from lmkg.store.oxigraph import OxigraphStore
+class _Engine:
+    """The store, a pool of threads, and the writes in flight (which a restart waits for)."""
 
-    # A previous engine that has not yet noticed its service died may still hold the lock.
-    deadline = time.monotonic() + 10
-    while True:
+    def __init__(self, store: Any, threads: int) -> None:
+        self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lmkg-engine")
+        self.writes: set[tuple[int, int]] = set()
+        self.writes_changed = threading.Condition()
+        self.connections = itertools.count()
+
+    def serve_connection(self, conn: Connection) -> None:
+        number = next(self.connections)
+        send_lock = threading.Lock()
+        conn.send(("hello", os.getpid()))
+        while True:
+            try:
+                request = conn.recv()
+            except (EOFError, OSError):
+                break
+            request_id, op = request[0], request[1]
+            if op == "restart":
+                self.restart(exclude=(number, request_id), wait=float(request[2][0]))
+            if op in _WRITES:
+                with self.writes_changed:
+                    self.writes.add((number, request_id))
+            self.pool.submit(self.run, conn, send_lock, number, request)
+        conn.close()
+
+    def restart(self, *, exclude: tuple[int, int], wait: float) -> None:
+        """Stop every request now, once the writes in flight (but the one named) are done."""
+        deadline = time.monotonic() + wait
+        with self.writes_changed:
+            while self.writes - {exclude} and time.monotonic() < deadline:
+                self.writes_changed.wait(0.05)
+        os._exit(_RESTART_EXIT)
+
+    def run(self, conn: Connection, send_lock: threading.Lock, number: int, request: Any) -> None:
+        reply = _handle(self.store, request)
         try:
-            return OxigraphStore(path)
-        except StoreError as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+            payload = pickle.dumps(reply)
+        except Exception as exc:  # an unpicklable result is reported, not lost
+            payload = pickle.dumps((reply[0], False, StoreError(f"cannot return the result: {exc}")))
+        try:
+            with send_lock:
+                conn.send_bytes(payload)
+        except OSError:
+            pass  # the client has gone
+        # Only once its answer is on its way may a restart end the engine under a write.
+        with self.writes_changed:
+            self.writes.discard((number, request[0]))
+            self.writes_changed.notify_all()
 
 
 def _handle(store: Any, request: tuple[int, str, tuple[Any, ...], dict[str, Any]]) -> tuple[int, bool, Any]:
@@ -372,41 +471,58 @@ def _handle(store: Any, request: tuple[int, str, tuple[Any, ...], dict[str, Any]
         return request_id, True, result
     except (LmkgError, ValueError) as exc:
         return request_id, False, exc
-    except Exception as exc:  # an engine bug must reach the service as an error, not a hang
+    except Exception as exc:  # an engine bug must reach the client as an error, not a hang
         return request_id, False, StoreError(f"the engine failed on {op}: {type(exc).__name__}: {exc}")
 
 
-def _serve(fd: int, path: str, threads: int, parent: int) -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit as soon as the process that started this engine is gone (even if SIGKILLed)."""
+    while True:
+        if os.getppid() != parent:
+            os._exit(0)
+        time.sleep(0.5)
+
+
+def _open_store(path: str) -> Any:
+    from lmkg.store.oxigraph import OxigraphStore
+
+    # A previous engine that has not yet noticed its service died may still hold the lock.
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return OxigraphStore(path)
+        except StoreError as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _serve(socket_path: str, path: str, threads: int, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    conn = Connection(fd)
     try:
         store = _open_store(path)
     except Exception as exc:
-        conn.send(("failed", str(exc)))
-        return
-    conn.send(("ready", None))
-    send_lock = threading.Lock()
+        print(f"{exc}", flush=True)
+        sys.exit(1)
+    engine = _Engine(store, threads)
 
-    def run(request: tuple[int, str, tuple[Any, ...], dict[str, Any]]) -> None:
-        reply = _handle(store, request)
-        try:
-            payload = pickle.dumps(reply)
-        except Exception as exc:
-            payload = pickle.dumps((reply[0], False, StoreError(f"cannot return the result: {exc}")))
-        with send_lock:
-            conn.send_bytes(payload)
+    def stop(signum: int, frame: object) -> None:
+        engine.pool.shutdown(wait=True)
+        store.close()
+        os._exit(0)
 
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lmkg-engine") as pool:
-        while True:
-            try:
-                request = conn.recv()
-            except (EOFError, OSError):
-                break
-            if request is None:
-                break
-            pool.submit(run, request)
-    store.close()
+    signal.signal(signal.SIGTERM, stop)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(socket_path)
+    listener.bind(socket_path)
+    listener.listen(128)
+    print("ready", flush=True)
+    while True:
+        sock, _ = listener.accept()
+        conn = Connection(sock.detach())
+        threading.Thread(target=engine.serve_connection, args=(conn,), daemon=True).start()
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    _serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
