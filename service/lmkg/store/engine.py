@@ -25,6 +25,7 @@ import itertools
 import logging
 import os
 import pickle
+import select
 import signal
 import socket
 import subprocess
@@ -101,6 +102,11 @@ class EngineProcess:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, close_fds=True)
         assert process.stdout is not None
         # The engine prints "ready" once the store is open and it listens, or why it cannot.
+        readable, _, _ = select.select([process.stdout], [], [], 120)
+        if not readable:
+            process.kill()
+            process.wait()
+            raise StoreError(f"the engine process did not open the store at {self.store_path} within 120 s")
         line = process.stdout.readline().strip()
         if line != "ready":
             code = process.wait()
