@@ -345,7 +345,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     if not settings.is_remote and not settings.engine_socket:
         from lmkg.store.engine import EngineProcess
 
-        engine = EngineProcess(settings.store, threads=settings.max_concurrent_queries)
+        engine = EngineProcess(settings.store)
         os.environ["LMKG_ENGINE_SOCKET"] = engine.socket_path
     try:
         uvicorn.run(

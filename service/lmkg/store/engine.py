@@ -34,8 +34,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -58,19 +56,14 @@ _RESTART_EXIT = 75
 """The engine's exit code when it stops on a client's request (a query ran too long)."""
 
 
-class _Restarted(Exception):
-    """The engine went away (restarted or died) while this request was in it."""
-
-
 # -- the supervisor: starts the engine and starts it again whenever it exits --------------
 
 
 class EngineProcess:
     """Starts the engine process on a store and keeps one running until `stop()`."""
 
-    def __init__(self, store_path: str | Path, *, threads: int = 8, socket_path: str | None = None) -> None:
+    def __init__(self, store_path: str | Path, *, socket_path: str | None = None) -> None:
         self.store_path = str(store_path)
-        self.threads = threads
         if socket_path is None:
             self._socket_dir: str | None = tempfile.mkdtemp(prefix="lmkg-engine-")
             socket_path = os.path.join(self._socket_dir, "engine.sock")
@@ -96,7 +89,6 @@ class EngineProcess:
             "lmkg.store.engine",
             self.socket_path,
             self.store_path,
-            str(self.threads),
             str(os.getpid()),
         ]
         process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, close_fds=True)
@@ -158,9 +150,23 @@ class EngineProcess:
 # -- the client: a Store whose requests the engine answers -------------------------------
 
 
+class _Link:
+    """One connection to the engine, used by one thread at a time (request, then answer)."""
+
+    def __init__(self, conn: Connection, number: int, pid: int) -> None:
+        self.conn = conn
+        self.number = number  # the engine's name for this connection
+        self.pid = pid
+
+
 class EngineStore:
     """A Store answered by an engine process: its own (given a store path) or a shared one
-    (given the socket of an engine another process supervises, as each `--workers` worker is)."""
+    (given the socket of an engine another process supervises, as each `--workers` worker is).
+
+    Each calling thread has a connection of its own and waits on it for its answer; the
+    engine answers each connection in a thread of its own. No thread hands work to another
+    on either side, which keeps a round trip near a tenth of a millisecond.
+    """
 
     def __init__(
         self,
@@ -172,26 +178,19 @@ class EngineStore:
     ) -> None:
         if (path is None) == (socket_path is None):
             raise ValueError("give either a store path (an engine of its own) or an engine's socket path")
-        self._owned = EngineProcess(path, threads=threads) if path is not None else None
+        self._owned = EngineProcess(path) if path is not None else None
         self.socket_path = self._owned.socket_path if self._owned is not None else str(socket_path)
         self.location = str(path) if path is not None else f"engine at {socket_path}"
         self.timeout = timeout
         self._gate = QueryGate(threads)
-        self._ids = itertools.count()
-        self._connect_lock = threading.Lock()
-        self._send_lock = threading.Lock()
-        self._pending: dict[int, tuple[Future[Any], str, int]] = {}
-        self._pending_lock = threading.Lock()
-        self._conn: Connection | None = None
-        self._generation = 0
-        self._gone = threading.Event()  # set when the current connection has dropped
+        self._local = threading.local()
         self._engine_pid: int | None = None
         self._closed = False
-        self._connection()
+        self._link()
 
     @property
     def engine_pid(self) -> int | None:
-        """The engine process this client talks to now."""
+        """The engine process this client talked to last."""
         return self._engine_pid
 
     @property
@@ -199,63 +198,56 @@ class EngineStore:
         """How often this store's own engine was started again (0 for a shared engine)."""
         return self._owned.restarts if self._owned is not None else 0
 
-    # -- the connection ----------------------------------------------------------------
+    # -- connections -------------------------------------------------------------------
 
-    def _connection(self) -> tuple[Connection, int]:
-        with self._connect_lock:
+    def _connect(self) -> _Link:
+        deadline = time.monotonic() + 60
+        while True:
             if self._closed:
                 raise StoreError("the store is closed")
-            if self._conn is not None and not self._gone.is_set():
-                return self._conn, self._generation
-            deadline = time.monotonic() + 60
-            while True:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                try:
-                    sock.connect(self.socket_path)
-                    break
-                except OSError:
-                    sock.close()
-                    if time.monotonic() > deadline:
-                        raise StoreUnavailableError(
-                            f"the engine process ({self.socket_path}) is not answering; retry shortly"
-                        ) from None
-                    time.sleep(0.02)
-            conn = Connection(sock.detach())
-            hello, pid = conn.recv()
-            assert hello == "hello"
-            self._engine_pid = pid
-            self._conn = conn
-            self._generation += 1
-            self._gone = threading.Event()
-            threading.Thread(
-                target=self._read_replies,
-                args=(conn, self._generation, self._gone),
-                name="lmkg-engine-reader",
-                daemon=True,
-            ).start()
-            return conn, self._generation
-
-    def _read_replies(self, conn: Connection, generation: int, gone: threading.Event) -> None:
-        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             try:
-                request_id, ok, payload = conn.recv()
-            except (EOFError, OSError):
+                sock.connect(self.socket_path)
+                conn = Connection(sock.detach())
+                hello, pid, number = conn.recv()
                 break
-            with self._pending_lock:
-                entry = self._pending.pop(request_id, None)
-            if entry is None:
-                continue
-            if ok:
-                entry[0].set_result(payload)
-            else:
-                entry[0].set_exception(payload)
-        gone.set()
-        conn.close()
-        with self._pending_lock:
-            dropped = [rid for rid, (_, _, gen) in self._pending.items() if gen == generation]
-            futures = [self._pending.pop(rid)[0] for rid in dropped]
-        for future in futures:
-            future.set_exception(_Restarted())
+            except (OSError, EOFError):
+                sock.close()
+                if time.monotonic() > deadline:
+                    raise StoreUnavailableError(
+                        f"the engine process ({self.socket_path}) is not answering; retry shortly"
+                    ) from None
+                time.sleep(0.02)
+        assert hello == "hello"
+        self._engine_pid = pid
+        return _Link(conn, number, pid)
+
+    def _link(self) -> _Link:
+        link: _Link | None = getattr(self._local, "link", None)
+        if link is None or link.conn.closed:
+            link = self._connect()
+            self._local.link = link
+        return link
+
+    def _drop(self, link: _Link) -> None:
+        link.conn.close()
+        if getattr(self._local, "link", None) is link:
+            self._local.link = None
+
+    def _restart_engine(self, link: _Link, wait: float) -> None:
+        """Ask the engine to stop everything once writes in flight (but `link`'s) are done."""
+        try:
+            control = self._connect()
+        except StoreUnavailableError:
+            return
+        try:
+            if control.pid == link.pid:  # still the engine that runs the slow request
+                control.conn.send(("restart", (link.number, wait), {}))
+                control.conn.poll(wait + 5)  # answered by the engine going away
+        except OSError:
+            pass
+        finally:
+            control.conn.close()
 
     # -- requests --------------------------------------------------------------------------
 
@@ -270,45 +262,33 @@ class EngineStore:
     ) -> Any:
         limit = self.timeout if timeout is None else timeout
         for attempt in range(3):
-            conn, generation = self._connection()
-            gone = self._gone
-            request_id = next(self._ids)
-            future: Future[Any] = Future()
-            with self._pending_lock:
-                self._pending[request_id] = (future, op, generation)
+            link = self._link()
             try:
-                with self._send_lock:
-                    conn.send((request_id, op, args, kwargs))
-            except (OSError, ValueError):
-                with self._pending_lock:
-                    self._pending.pop(request_id, None)
-                gone.set()
-                if op in _READS or attempt == 0:
-                    continue  # nothing was sent: safe to send again
-                raise StoreUnavailableError("the engine process is not answering; retry shortly") from None
+                link.conn.send((op, args, kwargs))
+            except OSError:
+                self._drop(link)  # the engine went away before it read the request
+                continue
             try:
-                return future.result(timeout=limit)
-            except FutureTimeout:
-                with self._pending_lock:
-                    self._pending.pop(request_id, None)
-                try:
-                    with self._send_lock:
-                        conn.send((request_id, "restart", (limit,), {}))
-                except (OSError, ValueError):
-                    pass
-                gone.wait(limit + 5)  # the engine has stopped the work once it has gone
-                what = "update" if op == "update" else "query"
-                raise QueryTimeoutError(
-                    f"The {what} ran longer than the time limit ({limit:g} s, LMKG_QUERY_TIMEOUT) "
-                    "and was stopped" + ("; nothing of it was applied." if op == "update" else ".")
-                ) from None
-            except _Restarted:
+                if not link.conn.poll(limit):
+                    self._restart_engine(link, limit)
+                    self._drop(link)
+                    what = "update" if op == "update" else "query"
+                    raise QueryTimeoutError(
+                        f"The {what} ran longer than the time limit ({limit:g} s, LMKG_QUERY_TIMEOUT) "
+                        "and was stopped" + ("; nothing of it was applied." if op == "update" else ".")
+                    )
+                ok, payload = link.conn.recv()
+            except (EOFError, OSError):
+                self._drop(link)
                 if op in _READS and attempt < 2:
                     continue  # a read changes nothing: run it again on the new engine
                 raise StoreUnavailableError(
                     "the engine restarted while this write was in flight, so it was not acknowledged: "
                     "check whether it was applied, then retry"
                 ) from None
+            if ok:
+                return payload
+            raise payload
         raise StoreUnavailableError("the engine process restarted during this request more than once; retry")
 
     def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
@@ -382,13 +362,12 @@ class EngineStore:
         return int(self._call("triple_count", timeout=max(self.timeout, _INTERNAL_TIMEOUT)))
 
     def close(self) -> None:
-        with self._connect_lock:
-            if self._closed:
-                return
-            self._closed = True
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+        if self._closed:
+            return
+        self._closed = True
+        link: _Link | None = getattr(self._local, "link", None)
+        if link is not None:
+            link.conn.close()
         if self._owned is not None:
             self._owned.stop()
 
@@ -406,60 +385,70 @@ _WRITES = frozenset({"update", "write_triples"})
 
 
 class _Engine:
-    """The store, a pool of threads, and the writes in flight (which a restart waits for)."""
+    """The store, and the writes in flight (which a restart waits for)."""
 
-    def __init__(self, store: Any, threads: int) -> None:
+    def __init__(self, store: Any) -> None:
         self.store = store
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lmkg-engine")
-        self.writes: set[tuple[int, int]] = set()
+        self.writes: set[int] = set()  # the connections whose write is in flight
         self.writes_changed = threading.Condition()
         self.connections = itertools.count()
+        self.running = 0
+        self.idle = threading.Condition()
 
     def serve_connection(self, conn: Connection) -> None:
         number = next(self.connections)
-        send_lock = threading.Lock()
-        conn.send(("hello", os.getpid()))
+        conn.send(("hello", os.getpid(), number))
         while True:
             try:
-                request = conn.recv()
+                op, args, kwargs = conn.recv()
             except (EOFError, OSError):
                 break
-            request_id, op = request[0], request[1]
             if op == "restart":
-                self.restart(exclude=(number, request_id), wait=float(request[2][0]))
-            if op in _WRITES:
+                exclude, wait = args
+                self.restart(exclude=exclude, wait=float(wait))
+            write = op in _WRITES
+            if write:
                 with self.writes_changed:
-                    self.writes.add((number, request_id))
-            self.pool.submit(self.run, conn, send_lock, number, request)
+                    self.writes.add(number)
+            with self.idle:
+                self.running += 1
+            try:
+                reply = _handle(self.store, op, args, kwargs)
+                try:
+                    payload = pickle.dumps(reply)
+                except Exception as exc:  # an unpicklable result is reported, not lost
+                    payload = pickle.dumps((False, StoreError(f"cannot return the result: {exc}")))
+                try:
+                    conn.send_bytes(payload)
+                except OSError:
+                    break  # the client has gone
+            finally:
+                with self.idle:
+                    self.running -= 1
+                    self.idle.notify_all()
+                # Only once its answer is on its way may a restart end the engine under a write.
+                if write:
+                    with self.writes_changed:
+                        self.writes.discard(number)
+                        self.writes_changed.notify_all()
         conn.close()
 
-    def restart(self, *, exclude: tuple[int, int], wait: float) -> None:
-        """Stop every request now, once the writes in flight (but the one named) are done."""
+    def restart(self, *, exclude: int, wait: float) -> None:
+        """Stop every request now, once the writes in flight (but `exclude`'s) are done."""
         deadline = time.monotonic() + wait
         with self.writes_changed:
             while self.writes - {exclude} and time.monotonic() < deadline:
                 self.writes_changed.wait(0.05)
         os._exit(_RESTART_EXIT)
 
-    def run(self, conn: Connection, send_lock: threading.Lock, number: int, request: Any) -> None:
-        reply = _handle(self.store, request)
-        try:
-            payload = pickle.dumps(reply)
-        except Exception as exc:  # an unpicklable result is reported, not lost
-            payload = pickle.dumps((reply[0], False, StoreError(f"cannot return the result: {exc}")))
-        try:
-            with send_lock:
-                conn.send_bytes(payload)
-        except OSError:
-            pass  # the client has gone
-        # Only once its answer is on its way may a restart end the engine under a write.
-        with self.writes_changed:
-            self.writes.discard((number, request[0]))
-            self.writes_changed.notify_all()
+    def drain(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        with self.idle:
+            while self.running and time.monotonic() < deadline:
+                self.idle.wait(0.05)
 
 
-def _handle(store: Any, request: tuple[int, str, tuple[Any, ...], dict[str, Any]]) -> tuple[int, bool, Any]:
-    request_id, op, args, kwargs = request
+def _handle(store: Any, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, Any]:
     try:
         if op == "write_triples":
             replace, subjects, inferred = args
@@ -469,16 +458,16 @@ def _handle(store: Any, request: tuple[int, str, tuple[Any, ...], dict[str, Any]
                 inferred=_graph_of(inferred),
             )
             store.write(change)
-            return request_id, True, None
+            return True, None
         method: Callable[..., Any] = getattr(store, op)
         result = method(*args, **kwargs)
         if isinstance(result, Graph):
             result = list(result)
-        return request_id, True, result
+        return True, result
     except (LmkgError, ValueError) as exc:
-        return request_id, False, exc
+        return False, exc
     except Exception as exc:  # an engine bug must reach the client as an error, not a hang
-        return request_id, False, StoreError(f"the engine failed on {op}: {type(exc).__name__}: {exc}")
+        return False, StoreError(f"the engine failed on {op}: {type(exc).__name__}: {exc}")
 
 
 def _watch_parent(parent: int) -> None:
@@ -503,17 +492,17 @@ def _open_store(path: str) -> Any:
             time.sleep(0.2)
 
 
-def _serve(socket_path: str, path: str, threads: int, parent: int) -> None:
+def _serve(socket_path: str, path: str, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     try:
         store = _open_store(path)
     except Exception as exc:
         print(f"{exc}", flush=True)
         sys.exit(1)
-    engine = _Engine(store, threads)
+    engine = _Engine(store)
 
     def stop(signum: int, frame: object) -> None:
-        engine.pool.shutdown(wait=True)
+        engine.drain(30)
         store.close()
         os._exit(0)
 
@@ -531,4 +520,4 @@ def _serve(socket_path: str, path: str, threads: int, parent: int) -> None:
 
 
 if __name__ == "__main__":
-    _serve(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    _serve(sys.argv[1], sys.argv[2], int(sys.argv[3]))
