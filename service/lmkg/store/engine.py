@@ -507,6 +507,8 @@ def _serve(socket_path: str, path: str, parent: int) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C reaches the whole process group: the supervisor decides when the engine ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     with contextlib.suppress(FileNotFoundError):
         os.unlink(socket_path)
