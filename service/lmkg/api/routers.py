@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from lmkg.api import classes, explain, health, imports, models, ontology, queries, sparql
+from lmkg.api import classes, explain, health, imports, models, ontology, queries, sparql, ui
 from lmkg.config import Settings
 
 
@@ -19,4 +19,5 @@ def routers(settings: Settings) -> list[APIRouter]:
         classes.router,
         ontology.router,
         imports.router,
+        ui.router,
     ]

@@ -1,0 +1,49 @@
+// The lmkg browser UI: a hash router over five pages, each a client of the HTTP API.
+import { el, errorBox } from "./dom.js";
+import { renderCharts } from "./charts.js";
+import { renderModel, renderModels } from "./models.js";
+import { renderOntology } from "./ontology.js";
+import { renderSparql } from "./sparql.js";
+import { renderValidate } from "./validate.js";
+
+const main = document.getElementById("main");
+
+// route pattern -> [nav entry, page title, render(main, match, query)]
+const routes = [
+  [/^\/models\/([a-z0-9._-]+)$/, "models", "Model", renderModel],
+  [/^\/models$/, "models", "Models", renderModels],
+  [/^\/sparql$/, "sparql", "SPARQL editor", renderSparql],
+  [/^\/ontology(?:\/([A-Za-z][A-Za-z0-9]*))?$/, "ontology", "Ontology", renderOntology],
+  [/^\/charts$/, "charts", "Charts", renderCharts],
+  [/^\/validate$/, "validate", "Validate an entry", renderValidate],
+];
+
+let current = null;
+
+async function route() {
+  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/models";
+  const [path, search = ""] = hash.split("?");
+  const found = routes.map(([pattern, ...rest]) => [pattern.exec(path), ...rest]).find(([m]) => m);
+  if (!found) {
+    main.replaceChildren(el("h1", {}, "Not found"), el("p", {}, `There is no page ${path}. `, el("a", { href: "#/models" }, "See the models.")));
+    return;
+  }
+  const [match, page, title, render] = found;
+  for (const link of document.querySelectorAll("nav a[data-page]")) {
+    if (link.dataset.page === page) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const samePage = current && current.page === page && current.path === path;
+  current = { page, path };
+  document.title = `${title} · lmkg`;
+  try {
+    await render(main, match, new URLSearchParams(search), { samePage });
+  } catch (error) {
+    console.error(error);
+    main.replaceChildren(el("h1", {}, title), errorBox(error));
+  }
+  if (!samePage) main.querySelector("h1")?.focus();
+}
+
+window.addEventListener("hashchange", route);
+route();

@@ -1,0 +1,335 @@
+// The model browser: GET /models with its filters, sorting and paging; a page per model
+// from GET /models/{id} and GET /models/{id}/explain.
+import { api, classNameOf, el, errorBox, formatCount, heading, yesNo } from "./dom.js";
+
+const FLAGS = [
+  ["portable", "Portable"],
+  ["cheapToFineTune", "Cheap to fine-tune"],
+  ["openWeights", "Open weights"],
+];
+const SORTABLE = [
+  ["label", "Model"],
+  ["kind", "Kind"],
+  ["parameterCount", "Parameters"],
+  ["developer", "Developer"],
+  ["releaseDate", "Released"],
+  ["license", "Licence"],
+  ["openWeights", "Open weights"],
+  ["portable", "Portable"],
+  ["cheapToFineTune", "Cheap to fine-tune"],
+];
+const SORT_KEYS = new Set(["label", "parameterCount", "releaseDate", "id"]);
+const PAGE_SIZES = ["25", "50", "100"];
+const BILLION = 1e9;
+
+let capabilities = null;
+
+function navigate(query) {
+  for (const [key, value] of [...query]) if (value === "") query.delete(key);
+  location.hash = `#/models${query.size ? "?" + query : ""}`;
+}
+
+function select(name, label, options, value) {
+  const id = `filter-${name}`;
+  return el(
+    "div",
+    { class: "field" },
+    el("label", { for: id }, label),
+    el("select", { id, name }, options.map(([v, text]) => el("option", { value: v, selected: v === value }, text))),
+  );
+}
+
+function input(name, label, value, attributes = {}) {
+  const id = `filter-${name}`;
+  return el("div", { class: "field" }, el("label", { for: id }, label), el("input", { id, name, value: value ?? "", ...attributes }));
+}
+
+function billions(query, name) {
+  const raw = query.get(name);
+  return raw ? String(+(Number(raw) / BILLION).toPrecision(6)) : "";
+}
+
+function filterForm(query) {
+  const any = ["", "any"];
+  const form = el(
+    "form",
+    { class: "filters", role: "search", "aria-label": "Filter models" },
+    input("search", "Search name or description", query.get("search"), { type: "search" }),
+    select("kind", "Kind (as its source says)", [any, ["slm", "small (SLM)"], ["llm", "large (LLM)"]], query.get("kind") ?? ""),
+    FLAGS.map(([name, label]) => select(name, label, [any, ["true", "yes"], ["false", "no"]], query.get(name) ?? "")),
+    input("developer", "Developer", query.get("developer")),
+    select(
+      "capability",
+      "Inferred class",
+      [any, ...Object.entries(capabilities).map(([name, label]) => [name, label])],
+      query.get("capability") ?? "",
+    ),
+    input("minBillions", "Minimum parameters (billions)", billions(query, "minParameters"), { type: "number", min: "0", step: "any", inputmode: "decimal" }),
+    input("maxBillions", "Maximum parameters (billions)", billions(query, "maxParameters"), { type: "number", min: "0", step: "any", inputmode: "decimal" }),
+    el("div", { class: "field actions" }, el("button", { type: "submit" }, "Apply filters"), el("button", { type: "reset" }, "Clear")),
+  );
+  const apply = () => {
+    const data = new FormData(form);
+    const next = new URLSearchParams();
+    for (const name of ["search", "kind", ...FLAGS.map(([n]) => n), "developer", "capability"]) next.set(name, String(data.get(name) ?? "").trim());
+    for (const [field, name] of [["minBillions", "minParameters"], ["maxBillions", "maxParameters"]]) {
+      const value = String(data.get(field) ?? "").trim();
+      next.set(name, value === "" ? "" : String(Math.round(Number(value) * BILLION)));
+    }
+    for (const name of ["sort", "direction", "limit"]) if (query.get(name)) next.set(name, query.get(name));
+    navigate(next);
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  form.addEventListener("change", (event) => {
+    if (event.target.tagName === "SELECT") apply();
+  });
+  form.addEventListener("reset", () => setTimeout(() => navigate(new URLSearchParams()), 0));
+  return form;
+}
+
+function sortHeader(key, label, query) {
+  if (!SORT_KEYS.has(key)) return el("th", { scope: "col" }, label);
+  const active = (query.get("sort") ?? "label") === key;
+  const direction = query.get("direction") ?? "asc";
+  const next = new URLSearchParams(query);
+  next.set("sort", key);
+  next.set("direction", active && direction === "asc" ? "desc" : "asc");
+  next.delete("page");
+  next.delete("offset");
+  return el(
+    "th",
+    { scope: "col", "aria-sort": active ? (direction === "asc" ? "ascending" : "descending") : "none" },
+    el(
+      "button",
+      { type: "button", class: "sort", onclick: () => navigate(next) },
+      label,
+      el("span", { "aria-hidden": "true" }, active ? (direction === "asc" ? " ▲" : " ▼") : " ↕"),
+      el("span", { class: "visually-hidden" }, active ? `, sorted ${direction === "asc" ? "ascending" : "descending"}` : ", sort"),
+    ),
+  );
+}
+
+function pager(total, limit, offset, query) {
+  const go = (at) => {
+    const next = new URLSearchParams(query);
+    next.set("offset", String(at));
+    navigate(next);
+  };
+  const sizeId = "page-size";
+  return el(
+    "nav",
+    { class: "pager", "aria-label": "Pages of models" },
+    el("button", { type: "button", disabled: offset === 0, onclick: () => go(Math.max(0, offset - limit)) }, "Previous"),
+    el("span", { "aria-live": "polite" }, total ? `${offset + 1}–${Math.min(offset + limit, total)} of ${total}` : "no models"),
+    el("button", { type: "button", disabled: offset + limit >= total, onclick: () => go(offset + limit) }, "Next"),
+    el("label", { for: sizeId }, "Per page"),
+    el(
+      "select",
+      {
+        id: sizeId,
+        onchange: (event) => {
+          const next = new URLSearchParams(query);
+          next.set("limit", event.target.value);
+          next.delete("offset");
+          navigate(next);
+        },
+      },
+      PAGE_SIZES.map((size) => el("option", { value: size, selected: size === String(limit) }, size)),
+    ),
+  );
+}
+
+function row(model) {
+  return el(
+    "tr",
+    {},
+    el("th", { scope: "row" }, el("a", { href: `#/models/${model.id}` }, model.label)),
+    el("td", {}, model.kind === "slm" ? "SLM" : model.kind === "llm" ? "LLM" : "—"),
+    el("td", { class: "number", "data-value": model.parameterCount ?? "" }, formatCount(model.parameterCount)),
+    el("td", {}, model.developer.join(", ")),
+    el("td", {}, model.releaseDate ?? "—"),
+    el("td", {}, model.license ?? "—"),
+    el("td", {}, yesNo(model.openWeights)),
+    el("td", {}, yesNo(model.portable)),
+    el("td", {}, yesNo(model.cheapToFineTune)),
+  );
+}
+
+async function results(container, query) {
+  const request = new URLSearchParams(query);
+  request.set("limit", query.get("limit") ?? "50");
+  container.setAttribute("aria-busy", "true");
+  try {
+    const { body } = await api(`/models?${request}`);
+    const table = el(
+      "table",
+      { class: "models" },
+      el("caption", { class: "visually-hidden" }, "Models, by the filters above"),
+      el("thead", {}, el("tr", {}, SORTABLE.map(([key, label]) => sortHeader(key, label, query)))),
+      el("tbody", {}, body.models.map(row)),
+    );
+    container.replaceChildren(
+      el("p", { class: "count", id: "model-count" }, `${body.total} model${body.total === 1 ? "" : "s"}`),
+      el("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Model table" }, table),
+      pager(body.total, body.limit, body.offset, query),
+    );
+  } catch (error) {
+    container.replaceChildren(errorBox(error));
+  } finally {
+    container.removeAttribute("aria-busy");
+  }
+}
+
+export async function renderModels(main, _match, query, { samePage }) {
+  const existing = main.querySelector("#model-results");
+  if (samePage && existing) {
+    await results(existing, query);
+    return;
+  }
+  if (capabilities === null) {
+    const { body } = await api("/classes");
+    // The classes GET /models filters by: subclasses of LanguageModel but the two kinds.
+    capabilities = Object.fromEntries(
+      body
+        .filter((c) => c.superclasses.includes("LanguageModel") && !["SmallLanguageModel", "LargeLanguageModel"].includes(c.name))
+        .map((c) => [c.name, c.label]),
+    );
+  }
+  const container = el("section", { id: "model-results", "aria-live": "polite" });
+  main.replaceChildren(heading("Models"), filterForm(query), container);
+  await results(container, query);
+}
+
+// -- one model ---------------------------------------------------------------------------
+
+const FACT_LABELS = {
+  kind: "Kind (as its source says)",
+  parameterCount: "Parameters",
+  developer: "Developer",
+  releaseDate: "Released",
+  license: "Licence",
+  openWeights: "Open weights",
+  description: "Description",
+  specializesIn: "Specialises in",
+  tasks: "Tasks",
+  variantOf: "Variant of",
+  fineTunedFrom: "Fine-tuned from",
+  trainingTokens: "Training tokens",
+  trainingCompute: "Training compute (FLOP)",
+  kindBasis: "Kind based on",
+};
+const PROVENANCE = new Set(["sources", "derivedFrom", "recordedAt", "iri"]);
+const SKIP = new Set(["id", "label", "inferred", "sourceClaims"]);
+
+function factValue(key, value) {
+  if (key === "parameterCount") return `${formatCount(value)} (${Number(value).toLocaleString("en")})`;
+  if (key === "variantOf" || key === "fineTunedFrom") return el("a", { href: `#/models/${value}` }, value);
+  if (key === "kind") return value === "slm" ? "small language model (SLM)" : value === "llm" ? "large language model (LLM)" : String(value);
+  if (typeof value === "boolean") return yesNo(value);
+  if (Array.isArray(value)) return value.join(", ");
+  return String(value);
+}
+
+function link(url) {
+  return /^https?:\/\//.test(url) ? el("a", { href: url, rel: "noopener" }, url) : url;
+}
+
+function reasonItem(reason, classLabels) {
+  const name = reason.class ? classNameOf(reason.class) : null;
+  return el(
+    "li",
+    {},
+    name ? el("strong", {}, el("a", { href: `#/ontology/${name}` }, classLabels[name] ?? name), ": ") : null,
+    reason.statement,
+    reason.axiom ? el("div", { class: "axiom" }, el("span", { class: "tag" }, "axiom"), " ", el("code", {}, reason.axiom)) : null,
+    reason.sourceStatement ? el("blockquote", { class: "source" }, reason.sourceStatement) : null,
+    reason.because?.length ? el("ul", {}, reason.because.map((r) => reasonItem(r, classLabels))) : null,
+  );
+}
+
+export async function renderModel(main, match) {
+  const id = match[1];
+  const [{ body: model }, { body: explanation }, { body: classes }] = await Promise.all([
+    api(`/models/${id}`),
+    api(`/models/${id}/explain`),
+    api("/classes"),
+  ]);
+  const classLabels = Object.fromEntries(classes.map((c) => [c.name, c.label]));
+  const facts = Object.entries(model).filter(([key]) => !SKIP.has(key) && !PROVENANCE.has(key) && model[key] !== null);
+  const inferred = model.inferred.classes.map((iri) => classNameOf(iri) ?? iri);
+  main.replaceChildren(
+    el("p", { class: "breadcrumb" }, el("a", { href: "#/models" }, "Models"), " / ", model.id),
+    heading(model.label ?? model.id),
+    el(
+      "section",
+      { "aria-labelledby": "facts-h" },
+      el("h2", { id: "facts-h" }, "Facts"),
+      el("dl", { class: "facts" }, facts.map(([key, value]) => [el("dt", {}, FACT_LABELS[key] ?? key), el("dd", {}, factValue(key, value))])),
+    ),
+    el(
+      "section",
+      { "aria-labelledby": "prov-h" },
+      el("h2", { id: "prov-h" }, "Provenance"),
+      el(
+        "dl",
+        { class: "facts" },
+        el("dt", {}, "IRI"),
+        el("dd", {}, el("code", {}, model.iri)),
+        el("dt", {}, "Sources"),
+        el("dd", {}, model.sources?.length ? el("ul", {}, model.sources.map((s) => el("li", {}, link(s)))) : "none given"),
+        model.derivedFrom?.length ? [el("dt", {}, "Derived from"), el("dd", {}, el("ul", {}, model.derivedFrom.map((s) => el("li", {}, el("code", {}, s)))))] : null,
+        model.recordedAt ? [el("dt", {}, "Recorded"), el("dd", {}, model.recordedAt)] : null,
+      ),
+      el("p", {}, "As data: ", el("a", { href: `/models/${model.id}` }, "JSON"), ", or RDF from ", el("code", {}, `/model/${model.id}`), " by Accept."),
+    ),
+    el(
+      "section",
+      { "aria-labelledby": "inferred-h" },
+      el("h2", { id: "inferred-h" }, "Inferred classes"),
+      el(
+        "p",
+        {},
+        `Portable: ${yesNo(model.inferred.portable)} · Cheap to fine-tune: ${yesNo(model.inferred.cheapToFineTune)} · Size: `,
+        model.inferred.sizeClass ? model.inferred.sizeClass.replace("-", " ") : "undisclosed",
+      ),
+      el("ul", { class: "chips" }, inferred.map((name) => el("li", {}, el("a", { href: `#/ontology/${name}` }, classLabels[name] ?? name)))),
+    ),
+    el(
+      "section",
+      { "aria-labelledby": "explain-h", id: "explanation" },
+      el("h2", { id: "explain-h" }, "Why: the explanation"),
+      explanation.conclusions.length
+        ? el("ul", { class: "reasons" }, explanation.conclusions.map((r) => reasonItem(r, classLabels)))
+        : el("p", {}, "Nothing was inferred beyond what the entry states."),
+    ),
+    el(
+      "section",
+      { "aria-labelledby": "disagree-h", id: "disagreements" },
+      el("h2", { id: "disagree-h" }, "Where the source and the data disagree"),
+      explanation.disagreements.length
+        ? el("ul", {}, explanation.disagreements.map((d) => el("li", {}, d)))
+        : el("p", {}, "The source, the data and the threshold agree on this model."),
+      model.sourceClaims.length
+        ? [
+            el("h3", {}, "What the source document claims"),
+            el(
+              "ul",
+              { class: "claims" },
+              model.sourceClaims.map((c) =>
+                el(
+                  "li",
+                  {},
+                  el("blockquote", { class: "source" }, c.text),
+                  c.claimedKind ? el("p", {}, "Claimed kind: ", classLabels[classNameOf(c.claimedKind)] ?? c.claimedKind) : null,
+                  c.curatorNote ? el("p", { class: "note" }, "Curator's note: ", c.curatorNote) : null,
+                ),
+              ),
+            ),
+          ]
+        : null,
+    ),
+  );
+}

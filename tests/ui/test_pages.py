@@ -1,0 +1,266 @@
+"""The browser UI in headless Chromium against a real `lmkg serve`: each page loads without console
+errors or requests off this machine, and does what it is for."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import TOKEN
+from tests.ui.conftest import PageLog, Service, screenshot
+
+DATA = Path(__file__).parent.parent / "data"
+
+PAGES = [
+    pytest.param("#/models", "h1:text('Models')", "#model-results table tbody tr", id="models"),
+    pytest.param("#/models/phi-3-mini", "h1:text('Phi-3-mini')", "#explanation li", id="model"),
+    pytest.param("#/sparql", "h1:text('SPARQL editor')", ".named-queries button", id="sparql"),
+    pytest.param("#/ontology/SmallLanguageModel", "#class-h", ".class-tree a", id="ontology"),
+    pytest.param("#/charts", "h1:text('Charts')", "#size-chart", id="charts"),
+    pytest.param("#/validate", "h1:text('Validate an entry')", "#entry-text", id="validate"),
+]
+
+# Every control a person can operate, with its accessible name (or "" when it has none).
+UNNAMED_CONTROLS = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((c) => c.offsetParent !== null && c.type !== 'hidden')
+  .filter((c) => !(c.labels && c.labels.length) && !c.getAttribute('aria-label')
+    && !c.getAttribute('aria-labelledby') && !c.getAttribute('title') && !c.textContent.trim())
+  .map((c) => c.outerHTML.slice(0, 120))"""
+
+
+def _open(page: Page, service: Service, route: str, ready: str) -> None:
+    page.goto(f"{service.url}/{route}")
+    expect(page.locator(ready).first).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.parametrize(("route", "heading", "ready"), PAGES)
+def test_page_loads_cleanly(
+    page: Page, page_log: PageLog, service: Service, route: str, heading: str, ready: str
+) -> None:
+    _open(page, service, route, ready)
+    expect(page.locator(heading)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    screenshot(page, route.strip("#/").replace("/", "-"))
+    assert page.evaluate(UNNAMED_CONTROLS) == []
+    page_log.assert_clean()
+
+
+@pytest.mark.parametrize(("route", "heading", "ready"), PAGES)
+def test_page_fits_a_narrow_screen(
+    narrow_page: Page, page_log: PageLog, service: Service, route: str, heading: str, ready: str
+) -> None:
+    _open(narrow_page, service, route, ready)
+    narrow_page.wait_for_load_state("networkidle")
+    overflow = narrow_page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    screenshot(narrow_page, "narrow-" + route.strip("#/").replace("/", "-"))
+    assert overflow <= 0, f"the page is {overflow} px wider than a 375 px screen"
+    page_log.assert_clean()
+
+
+def test_a_named_query_runs_and_shows_rows(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/sparql", ".named-queries button")
+    page.get_by_role("button", name="Models of one kind, as their sources classify them").click()
+    rows = page.locator("#results table tbody tr")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    expected = service.get("/queries/models-by-kind").json()["rows"]  # kind=slm by default
+    assert rows.count() == len(expected) > 0
+    labels = {r["label"] for r in expected}
+    assert labels <= set(page.locator("#results table tbody").inner_text().splitlines()) | {
+        cell for cell in page.locator("#results table tbody td").all_inner_texts()
+    }
+    # The editor shows what ran: the query with its parameter bound.
+    assert 'VALUES (?kind) { ("slm") }' in page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()")
+    # Another value for the parameter, from the form the named query brings.
+    page.get_by_label("kind (string)").select_option("llm")
+    page.get_by_role("button", name="Run with these values").click()
+    llm = service.get("/queries/models-by-kind?kind=llm").json()["rows"]
+    expect(rows).to_have_count(len(llm), timeout=30_000)
+    # IRIs link into the model browser.
+    link = page.locator("#results table tbody a[href^='#/models/']").first
+    href = link.get_attribute("href")
+    assert href is not None
+    link.click()
+    expect(page).to_have_url(f"{service.url}/{href}")
+    expect(page.locator("#explanation")).to_be_visible(timeout=30_000)
+    page_log.assert_clean()
+
+
+def test_the_editor_runs_a_typed_query_and_offers_downloads(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/sparql", ".named-queries button")
+    page.evaluate(
+        "document.querySelector('.CodeMirror').CodeMirror.setValue("
+        "'PREFIX lmkg: <https://w3id.org/lmkg/ontology#>\\nSELECT ?m WHERE { ?m a lmkg:PortableModel }')"
+    )
+    page.get_by_role("button", name="Run query").click()
+    rows = page.locator("#results table tbody tr")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    portable = service.get("/models?portable=true").json()["total"]
+    assert rows.count() == portable
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "m" and len(lines) == portable + 1
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download JSON").click()
+    document = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert len(document["results"]["bindings"]) == portable
+    page_log.assert_clean()
+
+
+def test_a_filter_narrows_the_model_table(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/models", "#model-results table tbody tr")
+    rows = page.locator("#model-results table tbody tr")
+    everything = service.get("/models").json()["total"]
+    expect(rows).to_have_count(everything)
+    page.get_by_label("Kind (as its source says)").select_option("llm")
+    large = service.get("/models?kind=llm").json()
+    assert 0 < large["total"] < everything
+    expect(rows).to_have_count(large["total"])
+    assert {row.inner_text() for row in rows.locator("td:nth-child(2)").all()} == {"LLM"}
+    # Text search, from the keyboard: type and press Enter.
+    page.get_by_label("Search name or description").fill("mistral")
+    page.get_by_label("Search name or description").press("Enter")
+    found = service.get("/models?kind=llm&search=mistral").json()
+    expect(rows).to_have_count(found["total"])
+    assert found["total"] < large["total"]
+    page_log.assert_clean()
+
+
+def test_the_table_sorts_and_pages(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/models?limit=25", "#model-results table tbody tr")
+    page.get_by_role("button", name="Parameters").click()
+    expect(page.locator("th[aria-sort='ascending']")).to_contain_text("Parameters")
+    page.get_by_role("button", name="Parameters").click()
+    expect(page.locator("th[aria-sort='descending']")).to_contain_text("Parameters")
+    largest = service.get("/models?sort=parameterCount&direction=desc&limit=1").json()["models"][0]
+    expect(page.locator("#model-results tbody tr").first.locator("th")).to_have_text(largest["label"])
+    total = service.get("/models").json()["total"]
+    page.get_by_label("Per page").select_option("25")
+    expect(page.locator(".pager")).to_contain_text(f"1–{min(25, total)} of {total}")
+    page_log.assert_clean()
+
+
+def test_a_model_page_shows_its_explanation(page: Page, page_log: PageLog, service: Service) -> None:
+    explanation = service.get("/models/phi-3-mini/explain").json()
+    _open(page, service, "#/models/phi-3-mini", "#explanation li")
+    section = page.locator("#explanation")
+    for conclusion in explanation["conclusions"]:
+        expect(section).to_contain_text(conclusion["statement"])
+    first_axiom = next(c["axiom"] for c in explanation["conclusions"] if c.get("axiom"))
+    expect(section).to_contain_text(first_axiom)
+    expect(page.locator("#prov-h")).to_be_visible()
+    expect(page.locator("#disagreements")).to_be_visible()
+    for disagreement in explanation["disagreements"]:
+        expect(page.locator("#disagreements")).to_contain_text(disagreement)
+    page_log.assert_clean()
+
+
+def test_the_ontology_explorer_shows_axioms_claims_and_members(
+    page: Page, page_log: PageLog, service: Service
+) -> None:
+    detail = service.get("/classes/SmallLanguageModel").json()
+    _open(page, service, "#/ontology", ".class-tree a")
+    page.locator(".class-tree a", has_text=detail["label"]).first.click()
+    expect(page.locator("#class-h")).to_contain_text(detail["label"])
+    for axiom in detail["axioms"]:
+        expect(page.locator(".axioms")).to_contain_text(axiom)
+    assert detail["sourceStatements"]
+    for statement in detail["sourceStatements"]:
+        expect(page.locator(".claims")).to_contain_text(statement)
+    expect(page.locator(".member-list li")).to_have_count(len(detail["memberList"]))
+    page_log.assert_clean()
+
+
+def test_an_invalid_entry_shows_its_error_messages(page: Page, page_log: PageLog, service: Service) -> None:
+    entry = (DATA / "invalid-entries" / "parameter-count-negative.json").read_text(encoding="utf-8")
+    _open(page, service, "#/validate", "#entry-text")
+    page.get_by_label("Entry", exact=True).fill(entry)
+    page.get_by_role("button", name="Validate", exact=True).click()
+    result = page.locator("#validation-result")
+    expect(result.locator("h2")).to_have_text("bad-model does not conform", timeout=30_000)
+    expect(result.locator("ol.report li")).to_contain_text(["parameterCount: "])
+    expect(result).to_contain_text("must be one positive whole number")
+    page_log.assert_clean()
+
+
+def test_an_unreadable_entry_shows_where_it_fails(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/validate", "#entry-text")
+    page.locator("#entry-file").set_input_files(str(DATA / "invalid-entries" / "unknown-kind.json"))
+    expect(page.get_by_label("Format")).to_have_value("json")
+    page.get_by_role("button", name="Validate", exact=True).click()
+    expect(page.locator("#validation-result .error")).to_contain_text("must be 'llm' or 'slm'", timeout=30_000)
+    page_log.assert_clean()
+
+
+def test_a_turtle_entry_is_validated_then_stored_with_the_token(
+    page: Page, page_log: PageLog, service: Service
+) -> None:
+    _open(page, service, "#/validate", "#entry-text")
+    page.locator("#entry-file").set_input_files(str(DATA / "entries" / "new-slm.ttl"))
+    page.get_by_role("button", name="Validate", exact=True).click()
+    result = page.locator("#validation-result")
+    expect(result.locator("h2")).to_contain_text("conforms", timeout=30_000)
+    expect(result).to_contain_text("It would be classified as")
+    page.get_by_label("Write token").fill("not-the-token")
+    page.get_by_role("button", name="Validate and store").click()
+    expect(result.locator(".error")).to_contain_text("not valid for writes", timeout=30_000)
+    page.get_by_label("Write token").fill(TOKEN)
+    page.get_by_role("button", name="Validate and store").click()
+    expect(result.locator("h2")).to_have_text("Stored", timeout=30_000)
+    result.get_by_role("link").first.click()
+    expect(page.locator("#explanation")).to_be_visible(timeout=30_000)
+    page_log.assert_clean()
+
+
+def test_the_chart_renders_with_points(page: Page, page_log: PageLog, service: Service) -> None:
+    data = service.get("/ui/charts").json()
+    _open(page, service, "#/charts", "#size-chart")
+    plotted = page.evaluate(
+        """() => {
+          const chart = Chart.getChart(document.getElementById('size-chart'));
+          return chart.data.datasets.map((d, i) => ({
+            label: d.label, drawn: chart.getDatasetMeta(i).data.filter((p) => !p.skip).length,
+            y: d.data.map((p) => p.y) }));
+        }"""
+    )
+    slm = sum(1 for p in data["points"] if p["kind"] == "slm")
+    llm = len(data["points"]) - slm
+    assert [d["drawn"] for d in plotted] == [slm, llm, 2] and slm > 0 and llm > 0
+    assert plotted[2]["y"] == [data["threshold"], data["threshold"]]
+    scale = page.evaluate("Chart.getChart(document.getElementById('size-chart')).scales.y.type")
+    assert scale == "logarithmic"
+    # The points are on the canvas: pixels in the SLM colour.
+    coloured = page.evaluate(
+        """() => {
+          const canvas = document.getElementById('size-chart');
+          const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+          let n = 0;
+          for (let i = 0; i < pixels.length; i += 4)
+            if (Math.abs(pixels[i] - 0x1b) < 40 && Math.abs(pixels[i + 1] - 0x7f) < 40 && Math.abs(pixels[i + 2] - 0x6b) < 40) n++;
+          return n;
+        }"""
+    )
+    assert coloured > 20
+    bars = page.evaluate("Chart.getChart(document.getElementById('year-chart')).data.datasets.map((d) => d.data)")
+    per_year = {(r["year"], r["kind"]): r["models"] for r in data["perYear"]}
+    assert sum(bars[0]) + sum(bars[1]) == sum(per_year.values())
+    page_log.assert_clean()
+
+
+def test_keyboard_alone_filters_the_models(page: Page, page_log: PageLog, service: Service) -> None:
+    _open(page, service, "#/models", "#model-results table tbody tr")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "filter-kind":
+            break
+    else:
+        pytest.fail("Tab never reached the kind filter")
+    page.keyboard.press("ArrowDown")  # any -> small (SLM)
+    small = service.get("/models?kind=slm").json()["total"]
+    expect(page.locator("#model-results table tbody tr")).to_have_count(small)
+    page_log.assert_clean()
