@@ -382,3 +382,16 @@ def test_a_query_nested_past_what_a_parser_survives_is_refused(
     assert response.status_code == 400
     assert "levels deep" in response.json()["detail"]
     assert client.get("/sparql", params={"query": COUNT_MODELS}, headers=JSON).status_code == 200
+
+
+@pytest.mark.parametrize("store_kind", ["remote"], indirect=True)
+def test_credentials_in_the_store_url_are_never_shown(settings: Settings) -> None:
+    secret = "store-password-abcdef"
+    with_credentials = settings.store.replace("http://", f"http://lmkg:{secret}@")
+    with TestClient(create_app(replace(settings, store=with_credentials))) as client:
+        health = client.get("/health")
+        assert health.status_code == 200
+        assert secret not in health.text and "lmkg:" not in health.json()["store"]
+        broken = client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p }"}, headers=JSON)
+        assert broken.status_code == 400
+        assert secret not in broken.text

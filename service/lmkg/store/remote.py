@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import httpx
 import pyoxigraph as ox
@@ -112,6 +112,18 @@ class Endpoints:
         return cls(query, update or derived_update, graphs or derived_graphs)
 
 
+def _split_userinfo(url: str) -> tuple[str, str | None, str | None]:
+    """The URL without user:password@, and the user and password it carried."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, None
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.username or ""), unquote(parts.password or "")
+
+
 class RemoteStore:
     """A Store on a SPARQL 1.1 server over HTTP; stateless, so many processes may share one."""
 
@@ -125,6 +137,16 @@ class RemoteStore:
         timeout: float = 30.0,
         max_concurrent_queries: int = 16,
     ) -> None:
+        # Credentials written into the URL (http://user:secret@host/...) become basic auth and
+        # leave the URLs, which appear in /health and in error messages.
+        query, user_in_url, password_in_url = _split_userinfo(endpoints.query)
+        endpoints = Endpoints(
+            query,
+            _split_userinfo(endpoints.update)[0],
+            _split_userinfo(endpoints.graphs)[0] if endpoints.graphs else None,
+        )
+        if username is None and user_in_url is not None:
+            username, password = user_in_url, password_in_url
         self.endpoints = endpoints
         self._gate = QueryGate(max_concurrent_queries)
         self.location = endpoints.query
