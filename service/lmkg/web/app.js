@@ -45,5 +45,10 @@ async function route() {
   if (!samePage) main.querySelector("h1")?.focus();
 }
 
+// The skip link moves focus without touching the hash, which holds the route.
+document.querySelector("a.skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
+});
 window.addEventListener("hashchange", route);
 route();

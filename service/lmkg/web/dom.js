@@ -85,3 +85,9 @@ export function yesNo(value) {
 export function heading(text) {
   return el("h1", { tabindex: "-1" }, text);
 }
+
+/** Replace a node's children; arrays are flattened, and null, undefined and false left out. */
+export function fill(node, ...children) {
+  node.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
+  return node;
+}

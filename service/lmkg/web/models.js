@@ -233,6 +233,12 @@ function factValue(key, value) {
   return String(value);
 }
 
+/** A class: a link into the ontology explorer for lmkg's own, the IRI for another vocabulary's. */
+export function classChip(iri, classLabels = {}) {
+  const name = classNameOf(iri);
+  return name ? el("a", { href: `#/ontology/${name}` }, classLabels[name] ?? name) : el("code", {}, iri);
+}
+
 function link(url) {
   return /^https?:\/\//.test(url) ? el("a", { href: url, rel: "noopener" }, url) : url;
 }
@@ -259,7 +265,6 @@ export async function renderModel(main, match) {
   ]);
   const classLabels = Object.fromEntries(classes.map((c) => [c.name, c.label]));
   const facts = Object.entries(model).filter(([key]) => !SKIP.has(key) && !PROVENANCE.has(key) && model[key] !== null);
-  const inferred = model.inferred.classes.map((iri) => classNameOf(iri) ?? iri);
   main.replaceChildren(
     el("p", { class: "breadcrumb" }, el("a", { href: "#/models" }, "Models"), " / ", model.id),
     heading(model.label ?? model.id),
@@ -295,7 +300,7 @@ export async function renderModel(main, match) {
         `Portable: ${yesNo(model.inferred.portable)} · Cheap to fine-tune: ${yesNo(model.inferred.cheapToFineTune)} · Size: `,
         model.inferred.sizeClass ? model.inferred.sizeClass.replace("-", " ") : "undisclosed",
       ),
-      el("ul", { class: "chips" }, inferred.map((name) => el("li", {}, el("a", { href: `#/ontology/${name}` }, classLabels[name] ?? name)))),
+      el("ul", { class: "chips" }, model.inferred.classes.map((iri) => el("li", {}, classChip(iri, classLabels)))),
     ),
     el(
       "section",

@@ -1,6 +1,7 @@
 // The validation form: an entry (JSON, JSON-LD or Turtle) checked by POST /validate, its SHACL
 // report as a list and what it would be classified as; then POST /models with the write token.
-import { ApiError, api, classNameOf, el, errorBox, heading, yesNo } from "./dom.js";
+import { ApiError, api, el, errorBox, fill, heading, yesNo } from "./dom.js";
+import { classChip } from "./models.js";
 
 const FORMATS = [
   ["auto", "Detect from the text", null],
@@ -46,14 +47,13 @@ function reportList(report) {
   );
 }
 
-function classification(inferred) {
-  const names = inferred.classes.map((iri) => classNameOf(iri) ?? iri);
+function classification(inferred, classLabels) {
   return el(
     "section",
     { "aria-labelledby": "class-result-h" },
     el("h3", { id: "class-result-h" }, "It would be classified as"),
-    names.length
-      ? el("ul", { class: "chips" }, names.map((n) => el("li", {}, el("a", { href: `#/ontology/${n}` }, n))))
+    inferred.classes.length
+      ? el("ul", { class: "chips" }, inferred.classes.map((iri) => el("li", {}, classChip(iri, classLabels))))
       : el("p", {}, "Nothing beyond what the entry states."),
     el(
       "p",
@@ -65,6 +65,8 @@ function classification(inferred) {
 }
 
 export async function renderValidate(main) {
+  const { body: classes } = await api("/classes");
+  const classLabels = Object.fromEntries(classes.map((c) => [c.name, c.label]));
   const output = el("section", { id: "validation-result", "aria-live": "polite", "aria-labelledby": "result-h" });
   const text = el("textarea", {
     id: "entry-text",
@@ -89,7 +91,7 @@ export async function renderValidate(main) {
   const send = async (path, headers) => {
     const body = text.value;
     if (!body.trim()) {
-      output.replaceChildren(el("h2", { id: "result-h" }, "Result"), el("p", { class: "error", role: "alert" }, "Paste or upload an entry first."));
+      fill(output, el("h2", { id: "result-h" }, "Result"), el("p", { class: "error", role: "alert" }, "Paste or upload an entry first."));
       return null;
     }
     return api(path, { method: "POST", body, headers: { Accept: "application/json", "Content-Type": mediaType(format.value, body), ...headers } });
@@ -97,7 +99,7 @@ export async function renderValidate(main) {
 
   const showFailure = (error, title) => {
     const report = error.body?.report;
-    output.replaceChildren(
+    fill(output, 
       el("h2", { id: "result-h" }, title),
       errorBox(error),
       report ? [el("h3", {}, "The SHACL report"), reportList(report)] : null,
@@ -109,12 +111,12 @@ export async function renderValidate(main) {
       const answer = await send("/validate", {});
       if (!answer) return;
       const { body } = answer;
-      output.replaceChildren(
+      fill(output, 
         el("h2", { id: "result-h" }, body.conforms ? `${body.id} conforms` : `${body.id} does not conform`),
         body.conforms
           ? el("p", { class: "ok" }, "The entry passes every SHACL shape: it can be stored.")
           : [el("p", { class: "error", role: "alert" }, `${body.report.results.length} problem${body.report.results.length === 1 ? "" : "s"} to fix:`), reportList(body.report)],
-        classification(body.inferred),
+        classification(body.inferred, classLabels),
       );
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
@@ -127,10 +129,10 @@ export async function renderValidate(main) {
       const answer = await send("/models", { Authorization: `Bearer ${token.value}` });
       if (!answer) return;
       const { body } = answer;
-      output.replaceChildren(
+      fill(output, 
         el("h2", { id: "result-h" }, "Stored"),
         el("p", { class: "ok", role: "status" }, "The entry was validated, classified and stored: ", el("a", { href: `#/models/${body.id}` }, body.label ?? body.id), "."),
-        classification(body.inferred),
+        classification(body.inferred, classLabels),
       );
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
