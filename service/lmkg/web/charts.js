@@ -5,13 +5,20 @@ import { api, el, formatCount, heading } from "./dom.js";
 const COLOURS = { slm: "#1b7f6b", llm: "#c24f00", threshold: "#555" };
 const KIND_LABELS = { slm: "Small (SLM)", llm: "Large (LLM)" };
 
+/** A date as a fractional year (2024-07-02 is about 2024.5), so that the axis ticks fall on years. */
+function yearOf(date) {
+  const day = new Date(`${date}T00:00:00Z`);
+  const start = Date.UTC(day.getUTCFullYear(), 0, 1);
+  return day.getUTCFullYear() + (day - start) / (Date.UTC(day.getUTCFullYear() + 1, 0, 1) - start);
+}
+
 function scatter(canvas, data) {
-  const times = data.points.map((p) => Date.parse(p.releaseDate));
+  const times = data.points.map((p) => yearOf(p.releaseDate));
   const span = [Math.min(...times), Math.max(...times)];
   const dataset = (kind) => ({
     type: "scatter",
     label: KIND_LABELS[kind],
-    data: data.points.filter((p) => p.kind === kind).map((p) => ({ x: Date.parse(p.releaseDate), y: p.parameterCount, model: p })),
+    data: data.points.filter((p) => p.kind === kind).map((p) => ({ x: yearOf(p.releaseDate), y: p.parameterCount, model: p })),
     backgroundColor: COLOURS[kind] + "b0",
     borderColor: COLOURS[kind],
     pointStyle: kind === "slm" ? "circle" : "triangle",
@@ -42,7 +49,7 @@ function scatter(canvas, data) {
         x: {
           type: "linear",
           title: { display: true, text: "Release date" },
-          ticks: { callback: (value) => new Date(value).toISOString().slice(0, 7) },
+          ticks: { precision: 0, callback: (value) => (Number.isInteger(value) ? String(value) : null) },
         },
         y: {
           type: "logarithmic",

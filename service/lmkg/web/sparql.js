@@ -125,7 +125,14 @@ export async function renderSparql(main) {
       acceptHeaderGraph: "text/turtle",
     },
   });
-  const yasr = new Yasgui.Yasr(results, { persistenceId: null, prefixes, pluginOrder: ["table", "response"], defaultPlugin: "table" });
+  const yasr = new Yasgui.Yasr(results, {
+    persistenceId: null,
+    prefixes,
+    pluginOrder: ["table", "response"],
+    defaultPlugin: "table",
+    // Values as people read them: 2024, not "2024"^^xsd:integer (the "Simple view" switch).
+    plugins: { table: { dynamicConfig: { compact: true } } },
+  });
   const input = yasqe.getInputField();
   input.setAttribute("aria-label", "SPARQL query");
   input.setAttribute("aria-describedby", "editor-help");
