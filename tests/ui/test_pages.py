@@ -60,6 +60,21 @@ def test_page_fits_a_narrow_screen(
     page_log.assert_clean()
 
 
+def test_the_guard_catches_a_request_off_this_machine(
+    page: Page, page_log: PageLog, service: Service
+) -> None:
+    """The check every test ends with can fail: a request to another host is recorded, not sent."""
+    _open(page, service, "#/models", "#model-results table tbody tr")
+    outcome = page.evaluate("fetch('https://example.org/font.woff2').then(() => 'sent', () => 'refused')")
+    assert outcome == "refused"
+    assert page_log.external == ["https://example.org/font.woff2"]
+    with pytest.raises(AssertionError):
+        page_log.assert_clean()
+    page_log.errors.clear()  # Chromium also logs the refused request as an error
+    with pytest.raises(AssertionError, match="leave localhost"):
+        page_log.assert_clean()
+
+
 def test_a_named_query_runs_and_shows_rows(page: Page, page_log: PageLog, service: Service) -> None:
     _open(page, service, "#/sparql", ".named-queries button")
     page.get_by_role("button", name="Models of one kind, as their sources classify them").click()

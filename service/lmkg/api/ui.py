@@ -119,7 +119,7 @@ def read_ui() -> Response:
 def read_asset(path: str) -> FileResponse:
     """A file of the UI; nothing outside its directory is ever sent."""
     target = (WEB_DIR / path).resolve()
-    if not target.is_relative_to(WEB_DIR) or not target.is_file() or target.name == "index.html":
+    if not target.is_relative_to(WEB_DIR) or not target.is_file():
         raise NotFoundError(f"The browser UI has no file '{path}'.")
     media_type, _ = mimetypes.guess_type(target.name)
     if target.suffix in (".js", ".mjs"):
