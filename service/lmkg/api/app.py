@@ -167,16 +167,24 @@ class _BodyTooLarge(Exception):
 
 
 class ReadAccess:
-    """With LMKG_READ_TOKEN set, every request but /health needs a bearer token (read or write)."""
+    """With LMKG_READ_TOKEN set, every request needs a bearer token (read or write), but
+    /health and the UI's page and static files, which hold no data."""
 
-    OPEN = ("/health",)
+    OPEN = ("/health", "/")
+    OPEN_PREFIXES = ("/ui/assets/",)
 
     def __init__(self, app: ASGIApp, tokens: tuple[str | None, ...]) -> None:
         self.app = app
         self.tokens = [t.encode() for t in tokens if t]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.OPEN or scope["method"] == "OPTIONS":
+        path = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or path in self.OPEN
+            or path.startswith(self.OPEN_PREFIXES)
+            or scope["method"] == "OPTIONS"
+        ):
             await self.app(scope, receive, send)
             return
         header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
