@@ -113,8 +113,12 @@ class KnowledgeGraph:
         return graph
 
     def seed(self) -> WriteOutcome:
-        """(Re)load the ontology, the source graph and the examples."""
-        self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
+        """(Re)load the ontology, the source graph and the examples.
+
+        The ontology graph goes in last: ensure_seeded takes it to mean the store is seeded,
+        so a process killed part way through seeding leaves a store that is seeded again
+        (every step replaces what it writes) instead of one without its examples.
+        """
         tbox = self.tbox_inferences()
         self.store.write(
             GraphWrite(inferred_subjects={s for s in tbox.subjects() if isinstance(s, URIRef)}, inferred=tbox)
@@ -128,13 +132,14 @@ class KnowledgeGraph:
             if outcome.rejected:
                 problems = "; ".join(a.report.as_text() for a in outcome.rejected)
                 raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
+        self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
         return outcome
 
     # -- validation and classification -----------------------------------------
 
     def assess(self, entry: Entry, *, batch_ids: frozenset[str] = frozenset()) -> Assessment:
         """Validate an entry with the shapes and classify it with the fast path; nothing is written."""
-        report = self.validator.validate([entry.graph])
+        report = self.validator.validate_entry(entry.graph)
         classification = self.classifier.classify(entry.graph, entry.iri)
         extra: list[ValidationResult] = []
         for problem in classification.inconsistencies:
