@@ -79,6 +79,18 @@ def test_chart_data_matches_the_models(client: TestClient, auth: dict[str, str])
     )
 
 
+def test_every_capability_offered_filters_the_models(client: TestClient) -> None:
+    capabilities = client.get("/ui/capabilities").json()
+    names = {c["name"] for c in capabilities}
+    assert {"PortableModel", "CheapToFineTuneModel"} <= names
+    assert not names & {"SmallLanguageModel", "LargeLanguageModel"}  # `kind` filters by those
+    for capability in capabilities:
+        assert capability["label"] and capability["label"] != capability["name"]
+        assert client.get("/models", params={"capability": capability["name"]}).status_code == 200
+    portable = client.get("/models", params={"capability": "PortableModel"}).json()["total"]
+    assert portable == client.get("/models", params={"portable": "true"}).json()["total"] > 0
+
+
 def test_prefixes_are_those_of_the_named_queries(client: TestClient) -> None:
     prefixes = client.get("/ui/prefixes").json()
     assert prefixes["lmkg"] == "https://w3id.org/lmkg/ontology#"

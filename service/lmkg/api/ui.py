@@ -14,10 +14,12 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 from rdflib import Literal
+from rdflib.namespace import RDFS
 
 from lmkg.api.deps import KGDep
 from lmkg.entries import KINDS
 from lmkg.errors import NotFoundError
+from lmkg.models_query import capability_classes
 from lmkg.store.base import bind_values
 from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_id_of
 
@@ -88,6 +90,13 @@ class ChartData(BaseModel):
     perYear: list[YearCount]
 
 
+class Capability(BaseModel):
+    """A class GET /models filters by (its `capability` parameter), with its label."""
+
+    name: str
+    label: str
+
+
 class BoundQuery(BaseModel):
     """A named query's text with its parameters bound by a VALUES block, ready for /sparql."""
 
@@ -134,6 +143,15 @@ def read_asset(path: str) -> FileResponse:
 def read_prefixes() -> dict[str, str]:
     """The prefixes the SPARQL editor declares, as the named queries and the CLI use them."""
     return dict(PREFIXES)
+
+
+@router.get("/ui/capabilities", response_model=list[Capability])
+def list_capabilities(kg: KGDep) -> list[Capability]:
+    """The values GET /models accepts for `capability`, each with its label, for a form's choices."""
+    return [
+        Capability(name=name, label=str(kg.ontology.value(cls, RDFS.label) or name))
+        for name, cls in capability_classes(kg.classifier).items()
+    ]
 
 
 @router.get("/ui/charts", response_model=ChartData)

@@ -21,8 +21,9 @@ const routes = [
 let current = null;
 
 async function route() {
-  const hash = decodeURIComponent(location.hash.replace(/^#/, "")) || "/models";
-  const [path, search = ""] = hash.split("?");
+  const hash = location.hash.replace(/^#/, "") || "/models";
+  const [rawPath, search = ""] = hash.split("?");
+  const path = decodeURIComponent(rawPath);
   const found = routes.map(([pattern, ...rest]) => [pattern.exec(path), ...rest]).find(([m]) => m);
   if (!found) {
     main.replaceChildren(el("h1", {}, "Not found"), el("p", {}, `There is no page ${path}. `, el("a", { href: "#/models" }, "See the models.")));

@@ -90,6 +90,16 @@ function filterForm(query) {
   return form;
 }
 
+/** The form shows the filters of the URL, also after Back or a link. */
+function syncForm(form, query) {
+  for (const control of form.elements) {
+    if (!control.name) continue;
+    if (control.name === "minBillions") control.value = billions(query, "minParameters");
+    else if (control.name === "maxBillions") control.value = billions(query, "maxParameters");
+    else control.value = query.get(control.name) ?? "";
+  }
+}
+
 function sortHeader(key, label, query) {
   if (!SORT_KEYS.has(key)) return el("th", { scope: "col" }, label);
   const active = (query.get("sort") ?? "label") === key;
@@ -186,17 +196,13 @@ async function results(container, query) {
 export async function renderModels(main, _match, query, { samePage }) {
   const existing = main.querySelector("#model-results");
   if (samePage && existing) {
+    syncForm(main.querySelector("form.filters"), query);
     await results(existing, query);
     return;
   }
   if (capabilities === null) {
-    const { body } = await api("/classes");
-    // The classes GET /models filters by: subclasses of LanguageModel but the two kinds.
-    capabilities = Object.fromEntries(
-      body
-        .filter((c) => c.superclasses.includes("LanguageModel") && !["SmallLanguageModel", "LargeLanguageModel"].includes(c.name))
-        .map((c) => [c.name, c.label]),
-    );
+    const { body } = await api("/ui/capabilities");
+    capabilities = Object.fromEntries(body.map((c) => [c.name, c.label]));
   }
   const container = el("section", { id: "model-results", "aria-live": "polite" });
   main.replaceChildren(heading("Models"), filterForm(query), container);

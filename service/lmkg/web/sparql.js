@@ -147,8 +147,9 @@ export async function renderSparql(main) {
   yasqe.on("change", downloads);
   yasqe.on("queryResponse", (_instance, response, duration) => {
     yasr.setResponse(response, duration);
-    const rows = response?.body?.results?.bindings?.length ?? response?.content?.results?.bindings?.length;
-    status.textContent = response?.status >= 400 ? `The query failed (${response.status}).` : `Done in ${duration} ms${rows === undefined ? "" : `: ${rows} rows`}.`;
+    const rows = yasr.results?.getBindings()?.length;
+    const failed = yasr.results?.getError();
+    status.textContent = failed ? "The query failed: see the message below." : `Done in ${duration} ms${rows === undefined ? "" : `: ${rows} row${rows === 1 ? "" : "s"}`}.`;
   });
   new MutationObserver(() => linkIntoUi(results)).observe(results, { childList: true, subtree: true });
   runButton.addEventListener("click", () => {
