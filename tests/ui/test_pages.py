@@ -143,6 +143,18 @@ def test_a_filter_narrows_the_model_table(page: Page, page_log: PageLog, service
     found = service.get("/models?kind=llm&search=mistral").json()
     expect(rows).to_have_count(found["total"])
     assert found["total"] < large["total"]
+    # Back restores the table and the form.
+    page.go_back()
+    expect(rows).to_have_count(large["total"])
+    expect(page.get_by_label("Search name or description")).to_have_value("")
+    expect(page.get_by_label("Kind (as its source says)")).to_have_value("llm")
+    # A value with characters that URLs reserve reaches the API as typed.
+    page.get_by_label("Search name or description").fill("7b & more?")
+    page.get_by_label("Search name or description").press("Enter")
+    expect(page.locator("#model-count")).to_have_text("0 models")
+    page.reload()  # the form is filled from the URL alone
+    expect(page.get_by_label("Search name or description")).to_have_value("7b & more?")
+    assert service.get("/models?kind=llm&search=7b%20%26%20more%3F").json()["total"] == 0
     page_log.assert_clean()
 
 
