@@ -23,7 +23,7 @@ import psutil
 from bench import data
 from bench.client import Burst, ClientPool, Request
 from bench.targets import REPO, Target, start_lmkg, start_oxigraph, start_rdflib
-from bench.workloads import query_workloads, sparql_get, write_requests
+from bench.workloads import query_workloads, write_requests
 
 EPOCH_CSV = (
     Path(os.environ.get("LMKG_SHARED_DIR", REPO.parent / "shared"))
@@ -91,29 +91,21 @@ def _get_json(url: str) -> Any:
         return json.loads(response.read())
 
 
-def _rows(target: Target, query: str, timeout: float) -> int:
-    """The number of rows a target answers (-1: none within the limit)."""
-    request = sparql_get(target.sparql_path, query)
-    req = urllib.request.Request(target.base + request.path, headers=dict(request.headers))
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
-            return len(json.loads(response.read())["results"]["bindings"])
-    except (OSError, ValueError):
-        return -1
-
-
-def preflight(target: Target, request: Request, timeout: float) -> float | None:
-    """Seconds one request takes, or None when it gets no 2xx answer within `timeout`."""
+def preflight(target: Target, request: Request, timeout: float) -> int | None:
+    """One request: None when no 2xx answer comes within `timeout`, else its SPARQL result rows
+    (-1 for an answer that is not SPARQL JSON results)."""
     req = urllib.request.Request(
         target.base + request.path, headers=dict(request.headers), method=request.method
     )
-    started = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
-            response.read()
+            body = response.read()
     except (OSError, ValueError):
         return None
-    return time.perf_counter() - started
+    try:
+        return len(json.loads(body)["results"]["bindings"])
+    except (ValueError, KeyError, TypeError):
+        return -1
 
 
 def build_store(size: str, workdir: Path, log: list[str]) -> tuple[Path, list[str], dict[str, Any]]:
@@ -191,25 +183,19 @@ def run_size(
             targets["rdflib-endpoint"] = start_rdflib(nquads, workdir)
             endpoints = {name: t.sparql_path for name, t in targets.items()}
             workloads = query_workloads(ids, endpoints)
-            checks: dict[str, dict[str, int]] = {}
-            for workload in workloads:
-                if len(workload.requests) > 1:
-                    query = workload.requests["lmkg"][0]
-                    checks[workload.name] = {}
-                    for name, t in targets.items():
-                        text = urllib.parse.parse_qs(urllib.parse.urlsplit(query.path).query)["query"][0]
-                        checks[workload.name][name] = _rows(t, text, request_timeout)
             measures: dict[str, dict[str, Measure]] = {
                 w.name: {name: Measure() for name in w.requests} for w in workloads
             }
-            # One request of each workload on each target first: a target that cannot answer it
-            # within the limit is recorded as timed out and left out of that workload's bursts
-            # (rdflib-endpoint cannot stop a query: it is restarted).
+            # One request of each workload on each target first, which also shows that every
+            # target gives the same number of rows. A target that cannot answer within the limit
+            # is recorded as timed out and left out of that workload's bursts (rdflib-endpoint
+            # cannot stop a query: it is restarted, so that the query does not eat the CPU).
             timed_out: dict[str, dict[str, float]] = {}
+            checks: dict[str, dict[str, int]] = {}
             for workload in workloads:
                 for name in list(workload.requests):
-                    seconds = preflight(targets[name], workload.requests[name][0], request_timeout)
-                    if seconds is None:
+                    rows = preflight(targets[name], workload.requests[name][0], request_timeout)
+                    if rows is None:
                         timed_out.setdefault(workload.name, {})[name] = request_timeout
                         print(
                             f"[{size}] {workload.name} on {name}: no answer within {request_timeout:g} s",
@@ -218,6 +204,8 @@ def run_size(
                         if name == "rdflib-endpoint":
                             targets[name].stop()
                             targets[name] = start_rdflib(nquads, workdir)
+                    elif rows >= 0:
+                        checks.setdefault(workload.name, {})[name] = rows
             names = list(targets)
             for round_number in range(rounds):
                 for workload in workloads:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from rdflib import Graph, Literal, URIRef
@@ -54,10 +55,15 @@ class Assessment:
 
     def inferred_graph(self) -> Graph:
         graph = Graph()
-        if self.classification is not None:
-            for cls in sorted(self.classification.inferred):
-                graph.add((self.entry.iri, RDF.type, cls))
+        self.add_inferred(graph)
         return graph
+
+    def add_inferred(self, graph: Graph) -> None:
+        """Add what was inferred about the entry to `graph`."""
+        if self.classification is not None:
+            subject = self.classification.subject
+            for cls in self.classification.inferred:
+                graph.add((subject, RDF.type, cls))
 
 
 @dataclass
@@ -245,11 +251,14 @@ class KnowledgeGraph:
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
             change = GraphWrite()
+            recorded_at = datetime.now(UTC)  # one transaction, one moment
             for assessment in outcome.written:
-                entry = with_provenance(assessment.entry) if stamp else assessment.entry
+                entry = (
+                    with_provenance(assessment.entry, recorded_at=recorded_at) if stamp else assessment.entry
+                )
                 change.replace[model_graph(entry.id)] = entry.graph
                 change.inferred_subjects.add(entry.iri)
-                change.inferred += assessment.inferred_graph()
+                assessment.add_inferred(change.inferred)
             self.store.write(change)
             outcome.committed = True
         return outcome

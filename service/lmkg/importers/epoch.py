@@ -316,12 +316,18 @@ def import_epoch(
     # Bases first, so that a fine-tuned model's link is to a stored entry.
     entries.sort(key=lambda e: (e.graph.value(e.iri, LMKG.fineTunedFrom) is not None, e.id))
     known = frozenset(e.id for e in entries)
+    # One look-up of the stored graphs' names instead of one round trip per row: only an
+    # entry whose graph exists is fetched and compared (an import into an empty store fetches none).
+    stored_graphs = set(kg.store.graph_names())
     bar = Progress(len(entries), progress)
     done = 0
     for index, batch in enumerate(_batches(entries, batch_size)):
         changed: list[Entry] = []
         existing: set[str] = set()
         for entry in batch:
+            if model_graph(entry.id) not in stored_graphs:
+                changed.append(entry)
+                continue
             stored = kg.store.graph(model_graph(entry.id))
             if len(stored) and isomorphic(_without_stamp(stored), entry.graph):
                 report.unchanged += 1

@@ -1,0 +1,105 @@
+"""The benchmark's regression guard: lmkg against the Oxigraph server on 1,000 entries, by ratios.
+
+Both services run on the same data, the same requests alternate between them, and
+only ratios measured in one run are checked, so a slow or busy machine slows both
+alike. The floors sit well under bench/RESULTS.md's targets: they catch a change
+that makes lmkg several times slower, not noise. The full benchmark is
+`python3 -m bench run` (see bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench import data
+from bench.client import ClientPool, Request
+from bench.run import Measure, build_store, dump
+from bench.targets import Target, start_lmkg, start_oxigraph
+from bench.workloads import query_workloads, write_requests
+
+pytestmark = pytest.mark.slow
+
+# workload -> (lmkg's workload, the Oxigraph workload it is compared with, floor)
+FLOORS = {
+    "headline through /sparql": ("headline-sparql", "headline-sparql", 0.35),
+    "look-up through /sparql": ("lookup-sparql", "lookup-sparql", 0.04),
+    "look-up through GET /models/{id}": ("lookup-rest", "lookup-sparql", 0.02),
+    "filtered sorted page through /sparql": ("list-sparql", "list-sparql", 0.35),
+    "aggregate through /sparql": ("aggregate-sparql", "aggregate-sparql", 0.35),
+}
+ROUNDS = 3
+BURST_SECONDS = 0.7
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[tuple[Target, Target, list[str]]]:
+    with tempfile.TemporaryDirectory(prefix="lmkg-guard-") as tmp:
+        workdir = Path(tmp)
+        store, ids, _ = build_store("1000", workdir, [])
+        nquads = dump(store, workdir)
+        lmkg = start_lmkg(store, workdir, query_timeout=30)
+        try:
+            oxigraph = start_oxigraph(nquads, workdir, query_timeout=30)
+            try:
+                yield lmkg, oxigraph, ids
+            finally:
+                oxigraph.stop()
+        finally:
+            lmkg.stop()
+
+
+@pytest.fixture(scope="module")
+def pool() -> Iterator[ClientPool]:
+    clients = ClientPool(processes=1, threads=2)
+    yield clients
+    clients.close()
+
+
+def test_query_throughput_ratios(services: tuple[Target, Target, list[str]], pool: ClientPool) -> None:
+    lmkg, oxigraph, ids = services
+    workloads = {
+        w.name: w for w in query_workloads(ids, {"lmkg": lmkg.sparql_path, "oxigraph": oxigraph.sparql_path})
+    }
+    needed = {name for pair in FLOORS.values() for name in pair[:2]}
+    measures = {(w, t): Measure() for w in needed for t in workloads[w].requests}
+    for round_number in range(ROUNDS):
+        for name in sorted(needed):
+            order = sorted(workloads[name].requests, reverse=round_number % 2 == 1)
+            for target_name in order:
+                target = lmkg if target_name == "lmkg" else oxigraph
+                burst = pool.burst(
+                    target.base,
+                    workloads[name].requests[target_name],
+                    duration=BURST_SECONDS,
+                    seed=round_number,
+                )
+                measures[(name, target_name)].add(burst)
+    failures = []
+    for label, (mine, theirs, floor) in FLOORS.items():
+        ours = measures[(mine, "lmkg")]
+        other = measures[(theirs, "oxigraph")]
+        assert ours.errors == 0 and other.errors == 0, (label, ours.errors, other.errors)
+        ratio = ours.summary()["throughput"] / other.summary()["throughput"]
+        if ratio < floor:
+            failures.append(f"{label}: {ratio:.3f}x the Oxigraph server's throughput, floor {floor}x")
+    assert not failures, failures
+
+
+def test_write_does_not_cost_many_reads(services: tuple[Target, Target, list[str]], pool: ClientPool) -> None:
+    """POST /models (validate, classify, write) stays within 15 look-ups' time, one client each."""
+    lmkg, _, ids = services
+    rng = random.Random(11)
+    fresh = [data.entry(5_000_000 + i, rng) for i in range(30)]
+    for i, document in enumerate(fresh):
+        document["id"] = f"guard-write-{i:03d}"
+        document.pop("fineTunedFrom", None)
+    posts = pool.sequential(lmkg.base, write_requests(fresh, "/models"))
+    reads = pool.sequential(lmkg.base, [Request("GET", f"/models/{m}") for m in ids[:30]])
+    assert posts.errors == 0 and reads.errors == 0, posts.statuses
+    ratio = statistics.median(posts.latencies) / statistics.median(reads.latencies)
+    assert ratio <= 15, f"POST /models p50 is {ratio:.1f}x GET /models/{{id}} p50 (ceiling 15x)"
