@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,18 +39,21 @@ class Service:
         return httpx.get(self.url + path, timeout=60)
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+READ_TOKEN = "read-token-for-ui-tests"
+
+
+@contextmanager
+def serving(store: Path, **settings: str) -> Iterator[Service]:
     """`lmkg serve` as users start it, on a fresh embedded store seeded with the examples."""
     port = free_port()
     env = {
-        **os.environ,
-        "LMKG_STORE": str(tmp_path_factory.mktemp("ui-store") / "store"),
+        **{k: v for k, v in os.environ.items() if k != "LMKG_READ_TOKEN"},
+        "LMKG_STORE": str(store),
         "LMKG_TOKEN": TOKEN,
         "LMKG_HOST": "127.0.0.1",
         "LMKG_PORT": str(port),
+        **settings,
     }
-    env.pop("LMKG_READ_TOKEN", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "lmkg.cli", "serve"],
         env=env,
@@ -66,6 +70,22 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service with reads open."""
+    with serving(tmp_path_factory.mktemp("ui-store") / "store") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def guarded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The service with LMKG_READ_TOKEN set: every read needs READ_TOKEN (or the write token)."""
+    with serving(
+        tmp_path_factory.mktemp("ui-guarded-store") / "store", LMKG_READ_TOKEN=READ_TOKEN
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 // The lmkg browser UI: a hash router over five pages, each a client of the HTTP API.
-import { el, errorBox } from "./dom.js";
+import { ApiError, el, errorBox } from "./dom.js";
 import { renderCharts } from "./charts.js";
 import { renderModel, renderModels } from "./models.js";
 import { renderOntology } from "./ontology.js";
@@ -40,7 +40,8 @@ async function route() {
   try {
     await render(main, match, new URLSearchParams(search), { samePage });
   } catch (error) {
-    console.error(error);
+    // The API's answers are shown on the page; anything else is a fault of the page itself.
+    if (!(error instanceof ApiError)) console.error(error);
     main.replaceChildren(el("h1", {}, title), errorBox(error));
   }
   if (!samePage) main.querySelector("h1")?.focus();

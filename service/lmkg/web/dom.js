@@ -29,9 +29,23 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = "lmkg-read-token";
+
+/** The token this tab sends on reads, for a server started with LMKG_READ_TOKEN (kept for the tab only). */
+export function readToken() {
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+/** The Authorization header for reads, or none. */
+export function readHeaders() {
+  const token = readToken();
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
+
 /** Fetch a JSON answer from the service; a 4xx or 5xx becomes an ApiError with its detail. */
 export async function api(path, options = {}) {
-  const response = await fetch(path, { headers: { Accept: "application/json" }, ...options });
+  const headers = { Accept: "application/json", ...readHeaders(), ...options.headers };
+  const response = await fetch(path, { ...options, headers });
   const text = await response.text();
   let body = null;
   try {
@@ -45,7 +59,7 @@ export async function api(path, options = {}) {
   return { body, response };
 }
 
-/** The message box for a failed request, announced to screen readers. */
+/** The message box for a failed request, announced to screen readers; a 401 asks for the read token. */
 export function errorBox(error) {
   const problems = error.body?.problems ?? [];
   return el(
@@ -53,6 +67,26 @@ export function errorBox(error) {
     { class: "error", role: "alert" },
     el("p", {}, error.status ? `Error ${error.status}: ` : "Error: ", error.message),
     problems.length ? el("ul", {}, problems.map((p) => el("li", {}, p.where ? `${p.where}: ` : "", p.message))) : null,
+    error.status === 401 ? tokenForm() : null,
+  );
+}
+
+function tokenForm() {
+  const input = el("input", { id: "read-token", type: "password", autocomplete: "off", required: true });
+  return el(
+    "form",
+    {
+      class: "token",
+      onsubmit: (event) => {
+        event.preventDefault();
+        sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+        window.dispatchEvent(new HashChangeEvent("hashchange"));
+      },
+    },
+    el("label", { for: "read-token" }, "Access token"),
+    input,
+    el("button", { type: "submit" }, "Use this token"),
+    el("p", { class: "help" }, "Sent as a bearer token on every request from this tab, until the tab is closed."),
   );
 }
 

@@ -1,6 +1,6 @@
 // The SPARQL editor: YASQE (editor) and YASR (results) from the YASGUI bundle, querying /sparql.
 // The named queries of GET /queries load with their parameters bound by GET /ui/queries/{name}.
-import { api, classNameOf, el, errorBox, heading, modelIdOf } from "./dom.js";
+import { api, classNameOf, el, errorBox, heading, modelIdOf, readHeaders } from "./dom.js";
 
 const STARTER = `SELECT DISTINCT ?model ?label ?parameterCount WHERE {
   ?model a lmkg:SmallLanguageModel ; rdfs:label ?label .
@@ -123,6 +123,7 @@ export async function renderSparql(main) {
       method: "POST",
       acceptHeaderSelect: "application/sparql-results+json",
       acceptHeaderGraph: "text/turtle",
+      headers: () => readHeaders(),
     },
   });
   const yasr = new Yasgui.Yasr(results, {
@@ -145,6 +146,21 @@ export async function renderSparql(main) {
   };
   downloads();
   yasqe.on("change", downloads);
+  // With a read token, a plain link would be refused: fetch with the header, save what came.
+  for (const link of [csv, json]) {
+    link.addEventListener("click", async (event) => {
+      if (!Object.keys(readHeaders()).length) return;
+      event.preventDefault();
+      const response = await fetch(link.href, { headers: readHeaders() });
+      if (!response.ok) {
+        status.textContent = `The download failed (${response.status}).`;
+        return;
+      }
+      const saved = el("a", { href: URL.createObjectURL(await response.blob()), download: link.getAttribute("download") });
+      saved.click();
+      URL.revokeObjectURL(saved.href);
+    });
+  }
   yasqe.on("queryResponse", (_instance, response, duration) => {
     yasr.setResponse(response, duration);
     const rows = yasr.results?.getBindings()?.length;
