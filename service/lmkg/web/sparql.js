@@ -114,6 +114,9 @@ export async function renderSparql(main) {
   const yasqe = new Yasgui.Yasqe(editor, {
     value: `${prologue}\n\n${STARTER}`,
     persistenceId: null,
+    // The URL's hash is this UI's route: YASQE must neither read queries from it nor write them to it.
+    consumeShareLink: null,
+    createShareableLink: null,
     prefixCcApi: null,
     autocompleters: ["prefixes", "variables"],
     resizeable: false,
