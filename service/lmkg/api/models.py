@@ -271,30 +271,69 @@ def inferred_summary(classes: list[URIRef], *, members_of: set[URIRef] | None = 
     }
 
 
+def _not_found(model_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"There is no model with id '{model_id}'. GET /models lists the models "
+        "(?search= finds one by name); POST /models adds one."
+    )
+
+
 def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
     try:
         return kg.entry_graph(model_id)
     except NotFoundError:
-        raise NotFoundError(
-            f"There is no model with id '{model_id}'. GET /models lists the models "
-            "(?search= finds one by name); POST /models adds one."
-        ) from None
+        raise _not_found(model_id) from None
 
 
-def model_document(kg: KnowledgeGraph, model_id: str) -> dict[str, Any]:
-    """The JSON of GET /models/{id}: the entry, what was inferred, the source's claims."""
-    graph = _entry_graph(kg, model_id)
+_ENTRY_AND_INFERRED = """
+SELECT ?s ?p ?o ?class WHERE {
+  GRAPH ?entry { ?s ?p ?o }
+  OPTIONAL { GRAPH ?inferred { ?model a ?class } }
+}
+"""
+
+
+def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[URIRef]]:
+    """An entry's graph and its inferred classes, read by one query (one snapshot of the store):
+    read apart, a write in between paired one version's facts with another's classes."""
+    rows = kg.store.select(
+        _ENTRY_AND_INFERRED,
+        bindings={"entry": model_graph(model_id), "inferred": GRAPH_INFERRED, "model": model_iri(model_id)},
+    )
+    graph = Graph()
+    classes: set[URIRef] = set()
+    for row in rows:
+        graph.add((row["s"], row["p"], row["o"]))
+        found = row.get("class")
+        if isinstance(found, URIRef):
+            classes.add(found)
+    if not len(graph):
+        raise _not_found(model_id)
+    return graph, sorted(classes)
+
+
+def model_document(kg: KnowledgeGraph, model_id: str, *, written: Assessment | None = None) -> dict[str, Any]:
+    """The JSON of GET /models/{id}: the entry, what was inferred, the source's claims.
+
+    For a write's answer, `written` gives the entry as this request stored it: read back, it
+    could already be another writer's version, or deleted (a POST answered 404).
+    """
+    if written is None:
+        graph, classes = _entry_and_inferred(kg, model_id)
+    else:
+        inferred = written.classification.inferred if written.classification is not None else ()
+        graph, classes = written.entry.graph, sorted(inferred)
     subject = model_iri(model_id)
     document = entry_to_json(graph, subject)
     asserted = {t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef)}
-    document["inferred"] = inferred_summary(kg.inferred_types(model_id), members_of=asserted)
+    document["inferred"] = inferred_summary(classes, members_of=asserted)
     document["sourceClaims"] = [claim.as_json() for claim in source_claims(kg.store, model_id)]
     return document
 
 
 def _rdf_response(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    entry = _entry_graph(kg, model_id)
-    inferred = [(model_iri(model_id), RDF.type, cls) for cls in kg.inferred_types(model_id)]
+    entry, classes = _entry_and_inferred(kg, model_id)
+    inferred = [(model_iri(model_id), RDF.type, cls) for cls in classes]
     if media_type == "application/n-quads":
         # Quads keep where each triple lives: the entry's graph, and the inferred graph.
         dataset = Dataset()
@@ -461,7 +500,7 @@ def create_model(request: Request, kg: KGDep, body: Body) -> Response:
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
     return JSONResponse(
-        model_document(kg, entry.id),
+        model_document(kg, entry.id, written=outcome.written[0]),
         status_code=status.HTTP_201_CREATED,
         headers={"Location": f"/models/{entry.id}"},
     )
@@ -480,7 +519,7 @@ def replace_model(request: Request, kg: KGDep, model_id: ModelId, body: Body) ->
     outcome = kg.write([entry], mode=WriteMode.REPLACE)
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
-    return JSONResponse(model_document(kg, model_id))
+    return JSONResponse(model_document(kg, model_id, written=outcome.written[0]))
 
 
 @router.delete(
