@@ -154,7 +154,7 @@ def test_an_epoch_import_killed_at_random_leaves_whole_entries(
             problems = problems_after_restart(found, allowed, seeded=reference.seeded)
             present = len(set(found.entries) & set(epoch.entries))
             outcomes.append(
-                f"round {number} ({'http' if over_http else 'cli'}): killed at {delay:.2f} s, "
+                f"seed {SEED} round {number} ({'http' if over_http else 'cli'}): killed at {delay:.2f} s, "
                 f"{present}/{len(epoch.entries)} entries present, finished {finished}"
             )
             assert not problems, f"{outcomes[-1]}:\n" + "\n".join(problems)
@@ -171,7 +171,7 @@ def test_an_epoch_import_killed_at_random_leaves_whole_entries(
     print("\n".join(outcomes))
 
 
-LOAD_ENTRIES = int(env_number("LMKG_LOAD_ENTRIES", 200))
+LOAD_ENTRIES = int(env_number("LMKG_LOAD_ENTRIES", 150))
 
 
 def test_lmkg_load_killed_at_random_stores_all_or_nothing(
@@ -199,7 +199,9 @@ def test_lmkg_load_killed_at_random_stores_all_or_nothing(
         with Service(store) as restarted:
             found = snapshot(restarted.url)
         present = len(set(found.entries) & set(states))
-        outcomes.append(f"round {number}: killed at {delay:.2f} s of {seconds:.2f}, {present} present")
+        outcomes.append(
+            f"seed {SEED} round {number}: killed at {delay:.2f} s of {seconds:.2f}, {present} present"
+        )
         allowed = {i: [state] if finished else [None, state] for i, state in states.items()}
         problems = problems_after_restart(found, allowed, seeded=reference.seeded)
         if present not in (0, len(states)):

@@ -127,7 +127,7 @@ def test_concurrent_writes_killed_at_random_keep_every_acknowledged_write(
         ]
         for thread in threads:
             thread.start()
-        delay = rng.uniform(1.0, 3.0)
+        delay = rng.uniform(0.5, 2.0)
         time.sleep(delay)
         processes = len(service.tree())
         left = service.kill(group=whole_group)
@@ -135,7 +135,7 @@ def test_concurrent_writes_killed_at_random_keep_every_acknowledged_write(
         for thread in threads:
             thread.join(timeout=60)
         outcome = (
-            f"round {number}: {workers} worker(s), killed {'the process group' if whole_group else 'lmkg serve'} "
+            f"seed {SEED} round {number}: {workers} worker(s), killed {'the process group' if whole_group else 'lmkg serve'} "
             f"({processes} processes) after {delay:.2f} s, {ledger.acknowledgements} writes acknowledged, "
             f"{len(ledger.in_flight)} in flight"
         )

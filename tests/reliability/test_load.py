@@ -41,7 +41,7 @@ SECONDS = env_number("LMKG_LOAD_SECONDS", 15)
 CLIENTS = int(env_number("LMKG_LOAD_CLIENTS", 32))
 WORKERS = int(env_number("LMKG_LOAD_WORKERS", 1))
 EPOCH = shared_dir() / "data" / "epoch-ai-models" / "all-ml-systems.csv"
-EPOCH_ROWS = 500
+EPOCH_ROWS = 300
 MEMORY_GROWTH = 1.25  # the last fifth's median RSS may be at most 25 % above the first's
 MEMORY_SLACK = 32 * 1024 * 1024  # plus this, for allocator noise on a short run
 
