@@ -202,8 +202,7 @@ def run_size(
                             flush=True,
                         )
                         if name == "rdflib-endpoint":
-                            targets[name].stop()
-                            targets[name] = start_rdflib(nquads, workdir)
+                            targets[name].restart_child()
                     elif rows >= 0:
                         checks.setdefault(workload.name, {})[name] = rows
             names = list(targets)

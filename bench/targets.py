@@ -60,9 +60,19 @@ class Target:
         """Resident memory of the process and its children (lmkg's engine process)."""
         try:
             root = psutil.Process(self.process.pid)
-            return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+            sizes = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
+            if self.name == "rdflib-endpoint":  # a forked child shares its parent's dataset
+                return max(sizes)
+            return sum(sizes)
         except psutil.NoSuchProcess:
             return 0
+
+    def restart_child(self, *, timeout: float = 120) -> None:
+        """End the serving child (rdflib-endpoint's, stuck in a query); its parent forks a fresh one."""
+        for child in psutil.Process(self.process.pid).children():
+            child.kill()
+            child.wait(timeout=30)
+        wait_ready(f"{self.base}/?query=ASK%7B%7D", self.process, timeout=timeout)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -105,7 +105,8 @@ class KnowledgeGraph:
 
     def ensure_seeded(self) -> bool:
         """Load the ontology and examples into an empty store; True when it seeded."""
-        if GRAPH_ONTOLOGY in set(self.store.graph_names()):
+        # One ASK, not the list of every graph's name: a store of 100,000 entries has as many.
+        if self.store.ask(_EXISTING, bindings={"g": GRAPH_ONTOLOGY}):
             return False
         self.seed()
         return True
