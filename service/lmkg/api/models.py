@@ -312,11 +312,23 @@ def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[
     return graph, sorted(classes)
 
 
-def model_document(kg: KnowledgeGraph, model_id: str, *, written: Assessment | None = None) -> dict[str, Any]:
+def _claims(kg: KnowledgeGraph, model_id: str) -> list[dict[str, Any]]:
+    return [claim.as_json() for claim in source_claims(kg.store, model_id)]
+
+
+def model_document(
+    kg: KnowledgeGraph,
+    model_id: str,
+    *,
+    written: Assessment | None = None,
+    claims: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The JSON of GET /models/{id}: the entry, what was inferred, the source's claims.
 
     For a write's answer, `written` gives the entry as this request stored it: read back, it
-    could already be another writer's version, or deleted (a POST answered 404).
+    could already be another writer's version, or deleted (a POST answered 404). A write
+    reads the source's `claims` before it writes: after the commit nothing may fail (a 503
+    from the query cap told clients to retry a write that had been applied).
     """
     if written is None:
         graph, classes = _entry_and_inferred(kg, model_id)
@@ -327,7 +339,7 @@ def model_document(kg: KnowledgeGraph, model_id: str, *, written: Assessment | N
     document = entry_to_json(graph, subject)
     asserted = {t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef)}
     document["inferred"] = inferred_summary(classes, members_of=asserted)
-    document["sourceClaims"] = [claim.as_json() for claim in source_claims(kg.store, model_id)]
+    document["sourceClaims"] = claims if claims is not None else _claims(kg, model_id)
     return document
 
 
@@ -496,11 +508,12 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 def create_model(request: Request, kg: KGDep, body: Body) -> Response:
     """Validate, classify and store a new entry (JSON, JSON-LD or Turtle); 201 with its Location."""
     entry = _entry_from_request(request, body)
+    claims = _claims(kg, entry.id)
     outcome = kg.write([entry], mode=WriteMode.CREATE)
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
     return JSONResponse(
-        model_document(kg, entry.id, written=outcome.written[0]),
+        model_document(kg, entry.id, written=outcome.written[0], claims=claims),
         status_code=status.HTTP_201_CREATED,
         headers={"Location": f"/models/{entry.id}"},
     )
@@ -516,10 +529,11 @@ def create_model(request: Request, kg: KGDep, body: Body) -> Response:
 def replace_model(request: Request, kg: KGDep, model_id: ModelId, body: Body) -> Response:
     """Replace an entry and what was inferred from it; the body's id must match the URL or be absent."""
     entry = _entry_from_request(request, body, expected_id=model_id)
+    claims = _claims(kg, model_id)
     outcome = kg.write([entry], mode=WriteMode.REPLACE)
     if outcome.rejected:
         return _rejected(request, outcome.rejected[0])
-    return JSONResponse(model_document(kg, model_id, written=outcome.written[0]))
+    return JSONResponse(model_document(kg, model_id, written=outcome.written[0], claims=claims))
 
 
 @router.delete(
