@@ -348,6 +348,10 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         engine = EngineProcess(settings.store)
         os.environ["LMKG_ENGINE_SOCKET"] = engine.socket_path
     try:
+        # Seed here, once, before the workers start: workers seeding a new store at the same
+        # time each wrote the ontology, its blank nodes twice.
+        with opened(replace(settings, engine_socket=os.environ.get("LMKG_ENGINE_SOCKET"))):
+            pass
         uvicorn.run(
             "lmkg.api.app:create_app",
             factory=True,

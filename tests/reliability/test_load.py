@@ -234,6 +234,14 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
 
 
+def _fifths(samples: list[tuple[float, int]], seconds: float) -> list[int]:
+    """The median RSS of each fifth of the run, in MiB."""
+    parts: list[list[int]] = [[] for _ in range(5)]
+    for at, rss in samples:
+        parts[min(4, int(5 * at / seconds))].append(rss)
+    return [round(statistics.median(part) / 2**20) for part in parts if part]
+
+
 def test_mixed_load_gives_no_errors_and_flat_memory(tmp_path: Path) -> None:
     with Service(tmp_path / "store", workers=WORKERS) as service:
         if EPOCH.is_file():
@@ -283,7 +291,7 @@ def test_mixed_load_gives_no_errors_and_flat_memory(tmp_path: Path) -> None:
         f"errors {len(tally.errors)}; latency p50 {_percentile(tally.latencies, 0.5) * 1000:.0f} ms, "
         f"p95 {_percentile(tally.latencies, 0.95) * 1000:.0f} ms, p99 {_percentile(tally.latencies, 0.99) * 1000:.0f} ms; "
         f"RSS median {first_mib:.0f} MiB after warm-up, {last_mib:.0f} MiB in the last fifth "
-        f"(max {max(rss for _, rss in samples) / 2**20:.0f} MiB)"
+        f"(max {max(rss for _, rss in samples) / 2**20:.0f} MiB; by fifth {_fifths(samples, SECONDS)} MiB)"
     )
     assert not tally.errors, f"{len(tally.errors)} errors, the first: {tally.errors[:5]}"
     assert total > CLIENTS * 5, f"only {total} requests in {SECONDS} s"
