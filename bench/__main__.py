@@ -30,7 +30,7 @@ def cli(argv: list[str]) -> int:
     run.add_argument(
         "--request-timeout",
         type=float,
-        default=60,
+        default=30,
         help="seconds a target may take for one request before it counts as timed out "
         "(also lmkg's LMKG_QUERY_TIMEOUT and the Oxigraph server's --timeout-s; default: %(default)s)",
     )

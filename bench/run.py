@@ -25,6 +25,9 @@ from bench.client import Burst, ClientPool, Request
 from bench.targets import REPO, Target, start_lmkg, start_oxigraph, start_rdflib
 from bench.workloads import query_workloads, write_requests
 
+SLOW_FACTOR = 5
+"""A target whose first request takes longer than this many bursts is measured by that request."""
+
 EPOCH_CSV = (
     Path(os.environ.get("LMKG_SHARED_DIR", REPO.parent / "shared"))
     / "data/epoch-ai-models/all-ml-systems.csv"
@@ -91,21 +94,23 @@ def _get_json(url: str) -> Any:
         return json.loads(response.read())
 
 
-def preflight(target: Target, request: Request, timeout: float) -> int | None:
+def preflight(target: Target, request: Request, timeout: float) -> tuple[int, float] | None:
     """One request: None when no 2xx answer comes within `timeout`, else its SPARQL result rows
-    (-1 for an answer that is not SPARQL JSON results)."""
+    (-1 for an answer that is not SPARQL JSON results) and its seconds."""
     req = urllib.request.Request(
         target.base + request.path, headers=dict(request.headers), method=request.method
     )
+    started = time.perf_counter()
     try:
         with urllib.request.urlopen(req, timeout=timeout) as response:
             body = response.read()
     except (OSError, ValueError):
         return None
+    seconds = time.perf_counter() - started
     try:
-        return len(json.loads(body)["results"]["bindings"])
+        return len(json.loads(body)["results"]["bindings"]), seconds
     except (ValueError, KeyError, TypeError):
-        return -1
+        return -1, seconds
 
 
 def build_store(size: str, workdir: Path, log: list[str]) -> tuple[Path, list[str], dict[str, Any]]:
@@ -191,11 +196,12 @@ def run_size(
             # is recorded as timed out and left out of that workload's bursts (rdflib-endpoint
             # cannot stop a query: it is restarted, so that the query does not eat the CPU).
             timed_out: dict[str, dict[str, float]] = {}
+            one_request: dict[str, dict[str, float]] = {}
             checks: dict[str, dict[str, int]] = {}
             for workload in workloads:
                 for name in list(workload.requests):
-                    rows = preflight(targets[name], workload.requests[name][0], request_timeout)
-                    if rows is None:
+                    answer = preflight(targets[name], workload.requests[name][0], request_timeout)
+                    if answer is None:
                         timed_out.setdefault(workload.name, {})[name] = request_timeout
                         print(
                             f"[{size}] {workload.name} on {name}: no answer within {request_timeout:g} s",
@@ -203,15 +209,25 @@ def run_size(
                         )
                         if name == "rdflib-endpoint":
                             targets[name].restart_child()
-                    elif rows >= 0:
+                        continue
+                    rows, seconds = answer
+                    if rows >= 0:
                         checks.setdefault(workload.name, {})[name] = rows
+                    if seconds > SLOW_FACTOR * duration:
+                        # Too slow for bursts: every client would wait for its one request. Its
+                        # throughput is taken from this one request (a single-threaded engine, as
+                        # rdflib's is under the GIL, serves no more with more clients).
+                        one_request[workload.name] = {**one_request.get(workload.name, {}), name: seconds}
+                        measures[workload.name][name].add(Burst(seconds=seconds, latencies=[seconds]))
             names = list(targets)
             for round_number in range(rounds):
                 for workload in workloads:
                     order = [
                         n
                         for n in names[round_number % 3 :] + names[: round_number % 3]
-                        if n in workload.requests and n not in timed_out.get(workload.name, {})
+                        if n in workload.requests
+                        and n not in timed_out.get(workload.name, {})
+                        and n not in one_request.get(workload.name, {})
                     ]
                     for name in order:
                         burst = pool.burst(
@@ -243,6 +259,7 @@ def run_size(
             "import": imported,
             "row_checks": checks,
             "timed_out": timed_out,
+            "one_request": one_request,
             "startup_seconds": {
                 "lmkg_first": lmkg.ready_seconds,
                 "lmkg_restart": restarted.ready_seconds,

@@ -60,7 +60,7 @@ class Target:
         """Resident memory of the process and its children (lmkg's engine process)."""
         try:
             root = psutil.Process(self.process.pid)
-            sizes = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
+            sizes: list[int] = [p.memory_info().rss for p in [root, *root.children(recursive=True)]]
             if self.name == "rdflib-endpoint":  # a forked child shares its parent's dataset
                 return max(sizes)
             return sum(sizes)
