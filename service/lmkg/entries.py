@@ -6,6 +6,11 @@ type reaches the SHACL shapes and is reported there, in the same report as
 every other defect. Only what cannot become RDF at all (a document that is
 not an object, an unknown field, an identifier that cannot be an IRI, an
 unknown kind) is refused here, as an EntryError naming the field.
+
+Submitted documents are read defensively: nothing is fetched (remote JSON-LD contexts,
+XML external entities and owl:imports are refused), entity expansion and nesting are
+bounded, and text that no RDF serialisation can carry (control characters, lone
+surrogates, values of megabytes) is refused with the field that holds it.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+import xml.parsers.expat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,14 +26,58 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
+from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from lmkg.errors import EntryError
+from lmkg.store.base import is_absolute_iri, nesting_depth
 from lmkg.vocab import LMKG, MODEL, ORG, model_id_of, model_iri
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
 """Model and organisation ids: lowercase letters, digits, '.', '_' and '-', 1 to 100 characters."""
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+MAX_TEXT_CHARS = 10_000
+"""The longest text value an entry may hold (the shapes set tighter limits per field)."""
+MAX_IRI_CHARS = 2_000
+"""The longest IRI an entry may hold."""
+MAX_JSON_DEPTH = 32
+"""How deep objects and arrays may nest in a JSON or JSON-LD body (an entry needs 3 or 4)."""
+MAX_RDF_NESTING = 64
+"""How deep blank nodes and collections may nest in Turtle (rdflib's parser recurses a level each)."""
+
+# What XML 1.0 allows in a document (its Char production): text outside it cannot be written
+# as RDF/XML, and lone surrogates cannot be written as UTF-8 at all.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def text_problem(value: str, *, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """Why `value` cannot be stored as RDF text, or None when it can."""
+    if len(value) > limit:
+        return f"is {len(value)} characters long; at most {limit} are accepted"
+    bad = _NOT_XML_CHAR.search(value)
+    if bad is not None:
+        return (
+            f"contains the character U+{ord(bad.group(0)):04X} at position {bad.start()}, which RDF "
+            "text cannot hold (control characters other than tab and line breaks, lone surrogates, "
+            "U+FFFE and U+FFFF)"
+        )
+    return None
+
+
+def _text_problems(field_name: str, value: object) -> list[tuple[str, str]]:
+    """The problems of the text in one JSON field: a string, or a list of strings."""
+    items = value if isinstance(value, list) else [value]
+    found: list[tuple[str, str]] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            where = f"{field_name}[{i}]" if isinstance(value, list) else field_name
+            problem = text_problem(item, limit=MAX_IRI_CHARS if field_name in IRI_FIELDS else MAX_TEXT_CHARS)
+            if problem is not None:
+                found.append((where, problem))
+    return found
+
 
 KINDS: dict[str, URIRef] = {"llm": LMKG.LargeLanguageModel, "slm": LMKG.SmallLanguageModel}
 
@@ -47,6 +97,7 @@ TEXT_LISTS: dict[str, URIRef] = {
     "domains": LMKG.domain,
 }
 IRI_LISTS: dict[str, URIRef] = {"sources": DCTERMS.source, "derivedFrom": PROV.wasDerivedFrom}
+IRI_FIELDS = set(IRI_LISTS)
 MODEL_LINKS: dict[str, URIRef] = {"variantOf": LMKG.variantOf, "fineTunedFrom": LMKG.fineTunedFrom}
 
 INPUT_FIELDS = (
@@ -80,19 +131,23 @@ def slugify(name: str) -> str:
     return text[:100].rstrip("-._")
 
 
+ID_RULE = (
+    "use 1 to 100 lowercase letters, digits, '.', '_' or '-', starting and ending with a letter or digit"
+)
+
+
 def check_id(value: object, where: str = "id") -> str:
     if not isinstance(value, str):
         raise EntryError([(where, f"must be text, not {type(value).__name__}")])
     if not ID_PATTERN.match(value):
-        raise EntryError(
-            [
-                (
-                    where,
-                    f"{value!r} is not a valid id: use 1 to 100 lowercase letters, digits, '.', '_' "
-                    "or '-', starting and ending with a letter or digit",
-                )
-            ]
-        )
+        raise EntryError([(where, f"{_shown(value)} is not a valid id: {ID_RULE}")])
+    return value
+
+
+def valid_model_id(value: str) -> str:
+    """A model id from a URL path, or ValueError saying what a model id is."""
+    if not ID_PATTERN.match(value):
+        raise ValueError(f"{_shown(value)} is not a model id: {ID_RULE} (no '/')")
     return value
 
 
@@ -147,6 +202,10 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     unknown = sorted(set(data) - INPUT_FIELDS - OUTPUT_ONLY_FIELDS)
     for field_name in unknown:
         problems.append((field_name, f"unknown field; known fields are {', '.join(sorted(INPUT_FIELDS))}"))
+    for field_name in sorted(INPUT_FIELDS & set(data)):
+        problems.extend(_text_problems(field_name, data[field_name]))
+    if problems:
+        raise EntryError(problems)
     raw_id = data.get("id", expected_id)
     if raw_id is None:
         problems.append(("id", "is required"))
@@ -164,8 +223,8 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     kind = data.get("kind")
     if kind is None:
         problems.append(("kind", "is required: 'llm' or 'slm', as the entry's source classifies it"))
-    elif kind not in KINDS:
-        problems.append(("kind", f"must be 'llm' or 'slm', not {kind!r}"))
+    elif not isinstance(kind, str) or kind not in KINDS:
+        problems.append(("kind", f"must be 'llm' or 'slm', not {_shown(kind)}"))
     else:
         graph.add((subject, RDF.type, KINDS[str(kind)]))
 
@@ -219,6 +278,29 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     return Entry(model_id, graph)
 
 
+def _shown(value: object) -> str:
+    """A JSON value as a message shows it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _not_json(constant: str) -> object:
+    raise ValueError(f"{constant} is not a JSON number")
+
+
+def _json_depth(document: object) -> int:
+    """How deep objects and arrays nest in a decoded JSON document (counted without recursion)."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(document, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            children = node.values() if isinstance(node, dict) else node
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_json(body: bytes) -> object:
     """Decode a JSON request body, saying where it is malformed."""
     try:
@@ -228,11 +310,28 @@ def parse_json(body: bytes) -> object:
     if not text.strip():
         raise EntryError([("(body)", "is empty; send a JSON object describing the model")])
     try:
-        return json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise EntryError(
             [("(body)", f"is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}")]
         ) from exc
+    except RecursionError:
+        raise EntryError(
+            [("(body)", f"nests arrays or objects too deeply; at most {MAX_JSON_DEPTH} levels are accepted")]
+        ) from None
+    except ValueError as exc:  # NaN and Infinity, or an integer of thousands of digits
+        raise EntryError([("(body)", f"is not valid JSON: {exc}")]) from exc
+    depth = _json_depth(document)
+    if depth > MAX_JSON_DEPTH:
+        raise EntryError(
+            [
+                (
+                    "(body)",
+                    f"nests arrays or objects {depth} levels deep; at most {MAX_JSON_DEPTH} are accepted",
+                )
+            ]
+        )
+    return document
 
 
 RDF_FORMATS: dict[str, str] = {
@@ -269,14 +368,103 @@ def _remote_contexts(node: object) -> list[str]:
     return found
 
 
+_FORMAT_NAMES = {"turtle": "Turtle", "json-ld": "JSON-LD", "nt": "N-Triples", "xml": "RDF/XML"}
+
+
+class _Refused(Exception):
+    pass
+
+
+def _refuse_entity(
+    name: str,
+    is_parameter: bool,
+    value: str | None,
+    base: str | None,
+    system_id: str | None,
+    public_id: str | None,
+    notation: str | None,
+) -> None:
+    if system_id or public_id:
+        raise _Refused(
+            f"declares the external entity '{name}' ({system_id or public_id}); lmkg never fetches "
+            "documents on a client's behalf: put the text in the document itself"
+        )
+    if is_parameter:
+        raise _Refused(f"declares the parameter entity '%{name};'; RDF/XML needs none: remove the DTD")
+    if value is not None and "&" in value:
+        raise _Refused(
+            f"declares the entity '{name}' in terms of other entities; such entities can expand to "
+            "gigabytes ('billion laughs'), so they are refused: declare each entity as plain text"
+        )
+
+
+def _refuse_external_reference(*args: object) -> int:
+    raise _Refused("refers to an external entity; lmkg never fetches documents on a client's behalf")
+
+
+def _xml_refusal(body: bytes) -> str | None:
+    """Why an RDF/XML body is refused before parsing (external or nested entities), or None.
+
+    Plain internal entities, as Protégé writes them for namespaces, are accepted; syntax
+    errors are left to the RDF/XML parser, which reports them with line and column.
+    """
+    parser = xml.parsers.expat.ParserCreate()
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.EntityDeclHandler = _refuse_entity
+    parser.ExternalEntityRefHandler = _refuse_external_reference
+    try:
+        parser.Parse(body, True)
+    except _Refused as refused:
+        return str(refused)
+    except xml.parsers.expat.ExpatError:
+        return None
+    return None
+
+
+def _syntax_error(exc: Exception, rdf_format: str) -> str:
+    """What is wrong with a document rdflib could not parse, and where."""
+    name = _FORMAT_NAMES.get(rdf_format, rdf_format)
+    if isinstance(exc, BadSyntax):
+        text = exc._str.decode("utf-8", "replace")
+        at = min(exc._i, len(text))
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        near = text[max(0, at - 30) : at + 30]
+        return f"is not valid {name}: line {line}, column {column}: {exc._why} (near {near!r})"
+    if hasattr(exc, "getLineNumber") and hasattr(exc, "getColumnNumber"):  # SAXParseException
+        return (
+            f"is not valid {name}: line {exc.getLineNumber()}, column {exc.getColumnNumber()}: "
+            f"{getattr(exc, 'getMessage', lambda: exc)()}"
+        )
+    return f"is not valid {name}: {exc}"
+
+
 def parse_rdf(body: bytes, rdf_format: str) -> Graph:
-    """Parse submitted RDF without fetching anything: remote JSON-LD contexts are refused."""
+    """Parse submitted RDF without fetching anything: remote JSON-LD contexts, XML external
+    entities and nested entity declarations are refused; relative IRIs resolve against the
+    model namespace, never the server's working directory."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise EntryError([("(body)", f"is not UTF-8: byte {exc.start} cannot be decoded")]) from exc
     if not text.strip():
         raise EntryError([("(body)", "is empty; send RDF describing one model")])
+    if rdf_format == "xml":
+        refusal = _xml_refusal(body)
+        if refusal is not None:
+            raise EntryError([("(body)", refusal)])
+    if rdf_format in ("turtle", "nt"):
+        depth = nesting_depth(text)
+        if depth > MAX_RDF_NESTING:
+            raise EntryError(
+                [
+                    (
+                        "(body)",
+                        f"nests blank nodes or collections {depth} levels deep; at most "
+                        f"{MAX_RDF_NESTING} are accepted",
+                    )
+                ]
+            )
     if rdf_format == "json-ld":
         document = parse_json(body)
         remote = _remote_contexts(document)
@@ -292,10 +480,42 @@ def parse_rdf(body: bytes, rdf_format: str) -> Graph:
             )
     graph = Graph()
     try:
-        graph.parse(data=text, format=rdf_format)
+        graph.parse(data=text, format=rdf_format, publicID=str(MODEL))
+    except RecursionError:
+        raise EntryError(
+            [("(body)", f"nests too deeply to be read as {_FORMAT_NAMES.get(rdf_format, rdf_format)}")]
+        ) from None
     except Exception as exc:  # rdflib's parsers raise many unrelated types
-        raise EntryError([("(body)", f"is not valid {rdf_format}: {exc}")]) from exc
+        raise EntryError([("(body)", _syntax_error(exc, rdf_format))]) from exc
     return graph
+
+
+def _term_problem(term: object) -> str | None:
+    """Why a parsed RDF term cannot be stored and written back in every serialisation, or None."""
+    if isinstance(term, URIRef):
+        text = str(term)
+        if len(text) > MAX_IRI_CHARS:
+            return f"has an IRI of {len(text)} characters; at most {MAX_IRI_CHARS} are accepted"
+        if not is_absolute_iri(text):
+            return (
+                f'has <{text[:80]}>, which is not an absolute IRI (a scheme, and no spaces or <>"{{}}|^`\\)'
+            )
+        return None
+    if isinstance(term, Literal):
+        problem = text_problem(str(term))
+        if problem is not None:
+            return f"has a literal that {problem}"
+        if term.language is not None and not _LANGUAGE_TAG.match(term.language):
+            return f"has the language tag {term.language!r}, which is not a BCP 47 tag"
+        if term.datatype is not None:
+            return _term_problem(term.datatype)
+    return None
+
+
+OWL_IMPORTS_REFUSED = (
+    "imports <{target}> (owl:imports); lmkg never fetches documents on a client's behalf and an "
+    "entry cannot extend the ontology: remove the owl:imports triple"
+)
 
 
 def entry_from_rdf(graph: Graph, *, expected_id: str | None = None) -> Entry:
@@ -319,6 +539,21 @@ def entry_from_rdf(graph: Graph, *, expected_id: str | None = None) -> Entry:
     model_id = check_id(model_id_of(str(subject)), "id")
     if expected_id is not None and model_id != expected_id:
         raise EntryError([("id", f"the document describes {model_id!r} but the URL names {expected_id!r}")])
+    problems: list[tuple[str, str]] = []
+    for triple in graph:
+        if triple[1] == OWL.imports:
+            problems.append(("owl:imports", OWL_IMPORTS_REFUSED.format(target=triple[2])))
+            continue
+        for position, term in zip(("subject", "predicate", "object"), triple, strict=True):
+            problem = _term_problem(term)
+            if problem is not None:
+                where = str(triple[1]) if position == "object" else "(document)"
+                problems.append((where, f"the {position} of a triple {problem}"))
+                break
+        if len(problems) >= 10:  # enough to act on; the rest follow once these are fixed
+            break
+    if problems:
+        raise EntryError(problems)
     entry = Graph()
     for triple in graph:
         entry.add(triple)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 
 from lmkg.api.deps import KGDep
-from lmkg.entries import ID_PATTERN
+from lmkg.api.models import ModelId
 from lmkg.explain import explain
 
 router = APIRouter(tags=["models"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["models"])
 @router.get("/models/{model_id}/explain", response_model=dict[str, Any])
 def explain_model(
     kg: KGDep,
-    model_id: str = Path(pattern=ID_PATTERN.pattern, description="The model's id"),
+    model_id: ModelId,
 ) -> dict[str, Any]:
     """Explain each inferred class of a model, from its facts through the axioms used."""
     explanation = explain(kg, model_id)

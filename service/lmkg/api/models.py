@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
@@ -30,6 +30,7 @@ from lmkg.entries import (
     entry_to_json,
     parse_json,
     parse_rdf,
+    valid_model_id,
 )
 from lmkg.errors import NotFoundError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
@@ -38,7 +39,18 @@ from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
 
-ModelId = Annotated[str, Path(pattern=ID_PATTERN.pattern, description="The model's id, e.g. phi-3-mini")]
+MAX_OFFSET = 1_000_000_000
+"""The most models a page may skip: far past any store, and within what every engine's OFFSET takes."""
+
+ModelId = Annotated[
+    str,
+    AfterValidator(valid_model_id),
+    Path(
+        description="The model's id, e.g. phi-3-mini",
+        json_schema_extra={"pattern": ID_PATTERN.pattern},
+    ),
+]
+"""A model id in a path; one that is not says what a model id is (the pattern stays in OpenAPI)."""
 
 JSON_TYPE = "application/json"
 ENTRY_TYPES: dict[str, str | None] = {
@@ -209,8 +221,10 @@ def list_models(
     sort: Annotated[TypingLiteral["label", "parameterCount", "releaseDate", "id"], Query()] = "label",
     direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000, description="models per page")] = 50,
-    offset: Annotated[int | None, Query(ge=0, description="models to skip")] = None,
-    page: Annotated[int | None, Query(ge=1, description="page number from 1, instead of offset")] = None,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="models to skip")] = None,
+    page: Annotated[
+        int | None, Query(ge=1, le=MAX_OFFSET // 1000, description="page number from 1, instead of offset")
+    ] = None,
 ) -> ModelList:
     """List models with filters, sorting and pagination (Link and X-Total-Count headers)."""
     if offset is not None and page is not None:
