@@ -24,10 +24,12 @@ from lmkg.errors import ForbiddenQueryError, QuerySyntaxError
 from lmkg.store import Store
 from lmkg.store.base import (
     MAX_NESTING,
+    MAX_OPERATIONS,
     declares_update_dataset,
     is_absolute_iri,
     load_sources,
     nesting_depth,
+    operation_count,
     service_endpoints,
 )
 from lmkg.store.remote import query_form
@@ -273,6 +275,13 @@ def check_service_clauses(text: str, settings: Settings) -> None:
         raise ForbiddenQueryError(
             f"The request nests groups, brackets or parentheses {depth} levels deep; "
             f"this server accepts at most {MAX_NESTING}"
+        )
+    operations = operation_count(text)
+    if operations > MAX_OPERATIONS:
+        raise ForbiddenQueryError(
+            f"The request chains {operations} operators and clauses (UNION, OPTIONAL, MINUS, BIND, "
+            f"FILTER, GRAPH, groups, and operators such as ||, &&, +, !); this server accepts at most "
+            f"{MAX_OPERATIONS} in one query or update"
         )
     for endpoint in service_endpoints(text):
         if endpoint is not None and endpoint in settings.service_allow:

@@ -418,3 +418,43 @@ def nesting_depth(text: str) -> int:
         elif char in "})]":
             depth = max(0, depth - 1)
     return deepest
+
+
+MAX_OPERATIONS = 1000
+"""How many operators and clauses one query or update may chain.
+
+Oxigraph builds a chain of UNION, OPTIONAL, MINUS, BIND or FILTER, or of operators such as
+`||`, `+` and `!`, into a tree as deep as the chain is long, and walks it by recursion: about
+3,000 BINDs or 20,000 `+` overflow its stack, killing the embedded engine or an Oxigraph
+server (a segfault, not an error). Real queries chain a few dozen.
+"""
+
+_DATA_BLOCK = re.compile(r"(?<![\w:?$@.\-])(?:(?:INSERT|DELETE)\s+DATA|VALUES)(?![\w:\-])[^{]*\{", re.I)
+_OPERATION = re.compile(
+    r"(?P<skip>\^\^|@[A-Za-z]+(?:-[A-Za-z0-9]+)*|[A-Za-z_][\w.\-]*:[\w.\-:%]*|:[\w.\-:%]*|[?$]\w+"
+    r"|\d[\d.]*(?:[eE][+-]?\d+)?)"
+    r"|(?<![\w:?$@.\-])(?:UNION|OPTIONAL|MINUS|FILTER|BIND|GRAPH|SERVICE|EXISTS)(?![\w:\-])"
+    r"|\|\||&&|!=|<=|>=|[{!=<>+\-*/|^]",
+    re.IGNORECASE,
+)
+
+
+def _mask_data_blocks(masked: str) -> str:
+    """Masked SPARQL text with the insides of INSERT DATA, DELETE DATA and VALUES blocks blanked:
+    they hold flat data (signed numbers, nested GRAPH blocks), not operators."""
+    out = list(masked)
+    for match in _DATA_BLOCK.finditer(masked):
+        depth, at = 1, match.end()
+        while at < len(masked) and depth:
+            depth += {"{": 1, "}": -1}.get(masked[at], 0)
+            if depth:
+                out[at] = " "
+            at += 1
+    return "".join(out)
+
+
+def operation_count(text: str) -> int:
+    """How many operators and clauses a query or update chains, outside IRIs, strings,
+    comments and data blocks (an upper bound on how deep its algebra tree can be)."""
+    masked = _mask_data_blocks(_mask_lexical(text))
+    return sum(1 for match in _OPERATION.finditer(masked) if match.group("skip") is None)
