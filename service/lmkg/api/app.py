@@ -10,10 +10,11 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmkg import __version__
@@ -41,9 +42,16 @@ def _error(status_code: int, detail: object, **extra: object) -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        response = _error(exc.status_code, exc.detail)
+    # Starlette's class: FastAPI's HTTPException and the router's own 404 and 405 alike.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = (
+                f"No resource at {request.url.path!r}: /docs lists this service's routes "
+                "(a model id has no '/': lowercase letters, digits, '.', '_' and '-')."
+            )
+        response = _error(exc.status_code, detail)
         for key, value in (exc.headers or {}).items():
             response.headers[key] = value
         return response
@@ -54,7 +62,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"where": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
             for err in exc.errors()
         ]
-        return _error(422, "The request is not valid.", problems=problems)
+        said = "; ".join(f"{p['where']}: {p['message']}" for p in problems)
+        return _error(422, f"The request is not valid: {said}", problems=problems)
 
     @app.exception_handler(EntryError)
     async def entry_invalid(request: Request, exc: EntryError) -> Response:
