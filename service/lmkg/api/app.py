@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -110,6 +111,49 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LmkgError)
     async def lmkg_error(request: Request, exc: LmkgError) -> Response:
         return _error(400, str(exc))
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["status", "detail"],
+    "properties": {
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What is wrong, and where"},
+        "problems": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"where": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+"""Every error this app sends: {"status", "detail"}, with the fields at fault for a 422."""
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document describe the errors sent: FastAPI's default says a 422 holds
+    a list of validation errors, and says nothing of the 404 for a path naming nothing."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = ERROR_SCHEMA
+        schemas["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path, operations in document.get("paths", {}).items():
+            for operation in operations.values():
+                if "{" in path:
+                    operation.setdefault("responses", {}).setdefault(
+                        "404", {"description": "Nothing has this name.", "content": error}
+                    )
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class BodyLimit:
@@ -273,6 +317,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         return response
 
     _install_error_handlers(app)
+    _document_errors(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.read_token:
         app.add_middleware(ReadAccess, tokens=(settings.read_token, settings.token))
