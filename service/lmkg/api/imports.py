@@ -13,7 +13,18 @@ from lmkg.importers.epoch import import_epoch
 router = APIRouter(tags=["imports"])
 
 
-@router.post("/imports/epoch", response_model=dict[str, Any], dependencies=[Depends(require_write_token)])
+@router.post(
+    "/imports/epoch",
+    response_model=dict[str, Any],
+    dependencies=[Depends(require_write_token)],
+    responses={
+        400: {"description": "The CSV is not an Epoch AI models file (the columns it lacks)."},
+        401: {"description": "No 'Authorization: Bearer <token>' header."},
+        403: {"description": "A wrong token, or a server without one."},
+        413: {"description": "A body larger than LMKG_MAX_BODY_BYTES."},
+        422: {"description": "The body is empty or not UTF-8."},
+    },
+)
 async def import_epoch_csv(request: Request, kg: KGDep) -> dict[str, Any]:
     """Import the language-model rows of an Epoch AI CSV (the request body); the report as JSON."""
     body = await request.body()

@@ -147,12 +147,21 @@ class Report(BaseModel):
     results: list[ReportResult]
 
 
+class Problem(BaseModel):
+    """A field of the request that cannot be read, and why."""
+
+    where: str
+    message: str
+
+
 class Rejection(BaseModel):
-    """A 422 for an entry that does not conform: nothing was written."""
+    """A 422, nothing written: the entry cannot be read (`problems`, each naming its field) or
+    does not conform (`report`, the SHACL report)."""
 
     status: int
     detail: str
-    report: Report
+    report: Report | None = None
+    problems: list[Problem] | None = None
 
 
 class ValidationOutcome(BaseModel):
