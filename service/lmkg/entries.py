@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
@@ -50,6 +51,18 @@ MAX_RDF_NESTING = 64
 # as RDF/XML, and lone surrogates cannot be written as UTF-8 at all.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+
+
+def is_iri(text: str) -> bool:
+    """Whether `text` is an absolute IRI that every store accepts (RFC 3987, as Oxigraph reads it:
+    no spaces or brackets, '%' only before two hex digits, no code points outside IRIs)."""
+    if not is_absolute_iri(text):
+        return False
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return True
 
 
 def text_problem(value: str, *, limit: int = MAX_TEXT_CHARS) -> str | None:
@@ -263,7 +276,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
                 text = str(item)
                 # A value that is not an absolute http(s) IRI stays a literal, so that
                 # the shapes report it ("must be an IRI") with the rest.
-                ok = re.match(r"^https?://[^\s<>\"{}|\\^`]+$", text)
+                ok = re.match(r"^https?://", text) and is_iri(text)
                 graph.add((subject, prop, URIRef(text) if ok else Literal(text)))
 
     for field_name, prop in MODEL_LINKS.items():
@@ -496,9 +509,10 @@ def _term_problem(term: object) -> str | None:
         text = str(term)
         if len(text) > MAX_IRI_CHARS:
             return f"has an IRI of {len(text)} characters; at most {MAX_IRI_CHARS} are accepted"
-        if not is_absolute_iri(text):
+        if not is_iri(text):
             return (
-                f'has <{text[:80]}>, which is not an absolute IRI (a scheme, and no spaces or <>"{{}}|^`\\)'
+                f"has <{text[:80]}>, which is not an absolute IRI (RFC 3987: a scheme; no spaces, "
+                "no <>\"{}|^`\\; '%' only before two hex digits)"
             )
         return None
     if isinstance(term, Literal):

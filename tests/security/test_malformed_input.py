@@ -409,6 +409,17 @@ CASES: list[Case] = [
         write=True,
     ),
     Case(
+        "json-source-bad-percent",
+        'JSON entry with the source `"https://example.org/100%"` (the store refused the write: a 400)',
+        "POST",
+        "/models",
+        entry(sources=["https://example.org/100%"]),
+        422,
+        ("nothing was written", "source", "http(s) URL"),
+        JSON,
+        write=True,
+    ),
+    Case(
         "json-label-nul",
         "JSON entry with NUL in its label (was stored; no RDF/XML could carry it)",
         "POST",
