@@ -32,17 +32,27 @@ from lmkg.errors import EntryError
 from lmkg.store import Store
 from tests.conftest import TOKEN, LiveServer
 
-EXAMPLES = int(os.environ.get("LMKG_FUZZ_EXAMPLES", "3"))
-"""Examples per operation and per property: a few in CI, hundreds for the full run."""
+FULL_RUN = os.environ.get("LMKG_FUZZ_EXAMPLES")
+EXAMPLES = int(FULL_RUN or "3")
+"""Examples per API operation: a few in CI, hundreds for the full run."""
+PROPERTY_EXAMPLES = int(FULL_RUN or "100")
+"""Examples per property (each costs a millisecond or so): a hundred in CI."""
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-FUZZ = hypothesis_settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=EXAMPLES <= 10,  # CI: the same examples every run
-    suppress_health_check=list(HealthCheck),
-    database=None,
-)
+
+
+def _fuzz(examples: int) -> hypothesis_settings:
+    return hypothesis_settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=FULL_RUN is None,  # CI: the same examples every run
+        suppress_health_check=list(HealthCheck),
+        database=None,
+    )
+
+
+FUZZ = _fuzz(EXAMPLES)
+PROPERTY = _fuzz(PROPERTY_EXAMPLES)
 
 
 # -- Schemathesis: the API against its own OpenAPI document --------------------------------
@@ -128,7 +138,7 @@ def _strings(document: dict[str, object]) -> list[str]:
 
 
 @given(document=ENTRY)
-@FUZZ
+@PROPERTY
 def test_json_entry_becomes_rdf_that_round_trips_or_is_refused(document: dict[str, object]) -> None:
     """Any JSON entry, whatever its text, is refused with the fields at fault, or becomes RDF that
     every serialisation writes and reads back unchanged, and that one SPARQL Update stores whole:
@@ -165,7 +175,7 @@ def test_json_entry_becomes_rdf_that_round_trips_or_is_refused(document: dict[st
 
 
 @given(body=st.binary(max_size=200))
-@FUZZ
+@PROPERTY
 def test_any_bytes_are_read_or_refused(body: bytes) -> None:
     """Any body is a JSON document or an EntryError (never another exception)."""
     try:
@@ -202,7 +212,7 @@ SELECT ?thing WHERE {
 
 
 @given(value=st.one_of(TEXT.filter(_clean), st.sampled_from(LABELS)))
-@FUZZ
+@PROPERTY
 def test_a_bound_value_matches_only_itself(labelled: Store, value: str) -> None:
     """A value bound to ?label finds exactly the things with that label: quotes, braces, `>`,
     newlines and SPARQL keywords in it change nothing about the query's meaning."""
@@ -213,7 +223,7 @@ def test_a_bound_value_matches_only_itself(labelled: Store, value: str) -> None:
 
 @pytest.mark.parametrize("store_kind", ["embedded"])
 @given(value=TEXT.filter(lambda t: not any(0xD800 <= ord(c) <= 0xDFFF for c in t)))  # a URL is UTF-8
-@FUZZ
+@PROPERTY
 def test_named_query_parameters_cannot_inject(client: TestClient, value: str) -> None:
     """Through the named-query routes any text is refused (422) or bound as a value: the result
     is what an equivalent safe value gives, never a 500 and never an extra row."""
