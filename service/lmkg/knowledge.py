@@ -252,6 +252,18 @@ class KnowledgeGraph:
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
             change = GraphWrite()
+            # Checked again by the store with the write itself: another process sharing the
+            # engine may have written the same id since the checks above.
+            for assessment in outcome.written:
+                model_id = assessment.entry.id
+                if mode is WriteMode.CREATE:
+                    change.require_absent[model_graph(model_id)] = (
+                        f"A model with id '{model_id}' exists already; PUT /models/{model_id} replaces it."
+                    )
+                elif mode is WriteMode.REPLACE:
+                    change.require_present[model_graph(model_id)] = (
+                        f"There is no model with id '{model_id}' to replace; POST /models creates one."
+                    )
             recorded_at = datetime.now(UTC)  # one transaction, one moment
             for assessment in outcome.written:
                 entry = (
@@ -273,6 +285,7 @@ class KnowledgeGraph:
                 GraphWrite(
                     replace={model_graph(model_id): Graph()},
                     inferred_subjects={model_iri(model_id)},
+                    require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
                 )
             )
 

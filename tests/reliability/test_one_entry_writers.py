@@ -32,18 +32,10 @@ VERSIONS = 12
 pytestmark = pytest.mark.slow
 
 
-TWO_WORKERS_MIX = (
-    "With --workers 2 each worker serialises only its own writes (KnowledgeGraph's thread lock), "
-    "and the shared engine (store/engine.py) applies two workers' transactions at once: both "
-    "replacements of the entry graph commit, leaving the union of two versions (both kinds, two "
-    "developers), seen by GET and sometimes left stored. The engine must apply one write at a time."
-)
-
-
 @pytest.fixture(
     params=[
         pytest.param(1, id="one-worker"),
-        pytest.param(2, id="two-workers", marks=pytest.mark.xfail(strict=True, reason=TWO_WORKERS_MIX)),
+        pytest.param(2, id="two-workers"),
     ]
 )
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]:

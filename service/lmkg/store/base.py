@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
-from lmkg.errors import StoreBusyError
+from lmkg.errors import ConflictError, NotFoundError, StoreBusyError
 from lmkg.vocab import GRAPH_INFERRED
 
 Row = dict[str, Identifier]
@@ -41,6 +41,24 @@ class GraphWrite:
     replace: dict[URIRef, Graph] = field(default_factory=dict)
     inferred_subjects: set[URIRef] = field(default_factory=set)
     inferred: Graph = field(default_factory=Graph)
+    # Conditions checked with the write, under the store's write lock: a graph that must not
+    # hold triples (else ConflictError with the message) or must (else NotFoundError).
+    require_absent: dict[URIRef, str] = field(default_factory=dict)
+    require_present: dict[URIRef, str] = field(default_factory=dict)
+
+
+def graph_has_triples_query(graph_iri: URIRef) -> str:
+    return f"ASK {{ GRAPH {_nt(graph_iri)} {{ ?s ?p ?o }} }}"
+
+
+def check_conditions(change: GraphWrite, holds_triples: Callable[[URIRef], bool]) -> None:
+    """Raise ConflictError or NotFoundError when a write's conditions do not hold."""
+    for graph_iri, message in change.require_absent.items():
+        if holds_triples(graph_iri):
+            raise ConflictError(message)
+    for graph_iri, message in change.require_present.items():
+        if not holds_triples(graph_iri):
+            raise NotFoundError(message)
 
 
 @runtime_checkable

@@ -345,6 +345,8 @@ class EngineStore:
             {iri: list(graph) for iri, graph in change.replace.items()},
             set(change.inferred_subjects),
             list(change.inferred),
+            dict(change.require_absent),
+            dict(change.require_present),
         )
         self._call("write_triples", *payload, timeout=max(self.timeout, _INTERNAL_TIMEOUT))
 
@@ -451,11 +453,13 @@ class _Engine:
 def _handle(store: Any, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, Any]:
     try:
         if op == "write_triples":
-            replace, subjects, inferred = args
+            replace, subjects, inferred, absent, present = args
             change = GraphWrite(
                 replace={iri: _graph_of(triples) for iri, triples in replace.items()},
                 inferred_subjects=subjects,
                 inferred=_graph_of(inferred),
+                require_absent=absent,
+                require_present=present,
             )
             store.write(change)
             return True, None

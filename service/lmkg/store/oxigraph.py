@@ -6,6 +6,7 @@ import csv
 import io
 import itertools
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from lmkg.store.base import (
     RawResult,
     Row,
     bind_values,
+    check_conditions,
+    graph_has_triples_query,
     limit_solutions,
     with_using_clauses,
     write_as_update,
@@ -85,6 +88,7 @@ class OxigraphStore:
         except OSError as exc:
             raise StoreError(f"cannot open the embedded store at {path}: {exc}") from exc
         self.location = str(path) if path is not None else ":memory:"
+        self._write_lock = threading.Lock()
 
     @property
     def raw(self) -> ox.Store:
@@ -193,6 +197,10 @@ class OxigraphStore:
     ) -> None:
         # pyoxigraph takes no update dataset: the protocol's is written into the text.
         update = with_using_clauses(update, using_graph_uris, using_named_graph_uris)
+        with self._write_lock:
+            self._apply(update, base_iri=base_iri)
+
+    def _apply(self, update: str, *, base_iri: str | None = None) -> None:
         try:
             self._store.update(update, base_iri=base_iri)
         except SyntaxError as exc:
@@ -201,7 +209,11 @@ class OxigraphStore:
             raise StoreError(f"the embedded store failed to apply an update: {exc}") from exc
 
     def write(self, change: GraphWrite) -> None:
-        self.update(write_as_update(change))
+        # One writer at a time: two transactions replacing one graph would both commit and
+        # leave the union of both versions (Oxigraph isolates reads, not write against write).
+        with self._write_lock:
+            check_conditions(change, lambda g: bool(self._store.query(graph_has_triples_query(g))))
+            self._apply(write_as_update(change))
 
     def graph(self, graph_iri: URIRef) -> Graph:
         graph = Graph()

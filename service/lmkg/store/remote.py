@@ -30,7 +30,9 @@ from lmkg.store.base import (
     RawResult,
     Row,
     bind_values,
+    check_conditions,
     declares_update_dataset,
+    graph_has_triples_query,
     has_relative_iri,
     limit_solutions,
     triples_block,
@@ -121,7 +123,11 @@ def _split_userinfo(url: str) -> tuple[str, str | None, str | None]:
     if ":" in host:
         host = f"[{host}]"
     netloc = host + (f":{parts.port}" if parts.port is not None else "")
-    return urlunsplit(parts._replace(netloc=netloc)), unquote(parts.username or ""), unquote(parts.password or "")
+    return (
+        urlunsplit(parts._replace(netloc=netloc)),
+        unquote(parts.username or ""),
+        unquote(parts.password or ""),
+    )
 
 
 class RemoteStore:
@@ -308,6 +314,9 @@ class RemoteStore:
     def write(self, change: GraphWrite) -> None:
         # One Update request: the server applies it in one transaction, so a failure
         # (or the server going down) leaves neither the entry nor its inferred triples.
+        # The conditions are checked first, in a request of their own: unlike the embedded
+        # store's, they are not atomic with the write when other services write too.
+        check_conditions(change, lambda g: self.ask(graph_has_triples_query(g)))
         self.update(write_as_update(change))
 
     def graph(self, graph_iri: URIRef) -> Graph:
