@@ -211,9 +211,16 @@ class OxigraphStore:
     def write(self, change: GraphWrite) -> None:
         # One writer at a time: two transactions replacing one graph would both commit and
         # leave the union of both versions (Oxigraph isolates reads, not write against write).
+        self.write_prepared(write_as_update(change), change.require_absent, change.require_present)
+
+    def write_prepared(
+        self, update: str, require_absent: dict[URIRef, str], require_present: dict[URIRef, str]
+    ) -> None:
+        """A GraphWrite already written as its SPARQL Update (what the engine process receives)."""
+        conditions = GraphWrite(require_absent=require_absent, require_present=require_present)
         with self._write_lock:
-            check_conditions(change, lambda g: bool(self._store.query(graph_has_triples_query(g))))
-            self._apply(write_as_update(change))
+            check_conditions(conditions, lambda g: bool(self._store.query(graph_has_triples_query(g))))
+            self._apply(update)
 
     def graph(self, graph_iri: URIRef) -> Graph:
         graph = Graph()
