@@ -34,6 +34,13 @@ def cli(argv: list[str]) -> int:
         help="seconds a target may take for one request before it counts as timed out "
         "(also lmkg's LMKG_QUERY_TIMEOUT and the Oxigraph server's --timeout-s; default: %(default)s)",
     )
+    run.add_argument(
+        "--rdflib-max-entries",
+        type=int,
+        default=10_000,
+        help="largest synthetic size that rdflib-endpoint is started for (default: %(default)s; "
+        "its start-up does not finish at 100k)",
+    )
     run.add_argument("--output", type=Path, default=Path(__file__).parent / "RESULTS.md")
     args = parser.parse_args(argv)
     main(
@@ -44,6 +51,7 @@ def cli(argv: list[str]) -> int:
         processes=args.processes,
         threads=args.threads,
         request_timeout=args.request_timeout,
+        rdflib_max_entries=args.rdflib_max_entries,
         output=args.output,
         command=default_command(argv),
     )

@@ -17,7 +17,9 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 
 def _ratio(result: dict[str, Any], workload: str, against: str, baseline: str | None = None) -> float:
-    """lmkg's throughput over the other target's; NaN when either timed out (nothing to compare)."""
+    """lmkg's throughput over the other target's; NaN when either timed out or did not run."""
+    if against not in result["workloads"][baseline or workload]["targets"]:
+        return float("nan")
     timed_out = result.get("timed_out", {})
     if "lmkg" in timed_out.get(workload, {}) or against in timed_out.get(baseline or workload, {}):
         return float("nan")
@@ -27,7 +29,7 @@ def _ratio(result: dict[str, Any], workload: str, against: str, baseline: str | 
 
 
 def _shown(r: float, digits: int) -> str:
-    return "n/a (timed out)" if math.isnan(r) else f"{r:.{digits}f}x"
+    return "n/a (timed out or not run)" if math.isnan(r) else f"{r:.{digits}f}x"
 
 
 def targets(results: list[dict[str, Any]]) -> list[tuple[str, str, str, bool]]:
@@ -154,17 +156,26 @@ def render(
             f"{_fmt(v['p50_ms'])} ms, p99 {_fmt(v['p99_ms'])} ms."
         )
         s = result["startup_seconds"]
+        rdflib_start = (
+            f"rdflib-endpoint {s['rdflib-endpoint']:.1f} s (parsing the dump into memory)"
+            if "rdflib-endpoint" in s
+            else "rdflib-endpoint not run"
+        )
         lines.append(
             f"- Start-up to a ready `/health`: lmkg {s['lmkg_first']:.2f} s (first), {s['lmkg_restart']:.2f} s "
             f"(restart); Oxigraph server {s['oxigraph']:.2f} s after `oxigraph load` ({s['oxigraph_load']:.1f} s); "
-            f"rdflib-endpoint {s['rdflib-endpoint']:.1f} s (parsing the dump into memory)."
+            f"{rdflib_start}."
         )
         rss = result["rss_mb"]
+        rdflib_rss = f"{rss['rdflib-endpoint']:.0f} MB" if "rdflib-endpoint" in rss else "not run"
         lines.append(
             f"- Resident memory after the workloads: lmkg {rss['lmkg']:.0f} MB (service + engine process; "
             f"{rss['lmkg_after_restart']:.0f} MB just after a restart), Oxigraph server {rss['oxigraph']:.0f} MB, "
-            f"rdflib-endpoint {rss['rdflib-endpoint']:.0f} MB."
+            f"rdflib-endpoint {rdflib_rss}."
         )
+        lines += [
+            f"- {entry}" for entry in result.get("log", []) if entry.startswith("rdflib-endpoint not run")
+        ]
         checks = {w: v for w, v in result["row_checks"].items() if len(v) > 1}
         same = all(len(set(v.values())) == 1 for v in checks.values())
         detail = "; ".join(f"{w}: " + ", ".join(f"{t} {n}" for t, n in v.items()) for w, v in checks.items())
