@@ -323,6 +323,7 @@ def main(
     processes: int,
     threads: int,
     request_timeout: float,
+    rdflib_max_entries: int,
     output: Path,
     command: str,
 ) -> None:
@@ -338,6 +339,7 @@ def main(
                     duration=duration,
                     writes=writes,
                     request_timeout=request_timeout,
+                    rdflib_max_entries=rdflib_max_entries,
                 )
             )
             (output.parent / "results.json").write_text(json.dumps(results, indent=1), encoding="utf-8")
