@@ -90,7 +90,7 @@ def render(
         f"Clients: {clients} concurrent (keep-alive, in worker processes), {rounds} rounds of "
         f"{duration:g} s bursts per workload and target, the targets' order rotated every round. "
         f"A target whose first request of a workload takes more than five bursts is measured by that "
-        "one request. A target that gives no answer to a workload's first request within {request_timeout:g} s is "
+        f"one request. A target that gives no answer to a workload's first request within {request_timeout:g} s is "
         "recorded as timed out for that workload (lmkg runs with LMKG_QUERY_TIMEOUT and the Oxigraph "
         "server with --timeout-s at that limit; rdflib-endpoint, which cannot stop a query, is restarted)."
     )
