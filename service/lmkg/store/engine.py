@@ -261,7 +261,8 @@ class EngineStore:
         self, op: str, args: tuple[Any, ...], kwargs: dict[str, Any], timeout: float | None
     ) -> Any:
         limit = self.timeout if timeout is None else timeout
-        for attempt in range(3):
+        engine_lost = False  # the engine went away with this request in it
+        for _attempt in range(3):
             link = self._link()
             try:
                 link.conn.send((op, args, kwargs))
@@ -280,8 +281,14 @@ class EngineStore:
                 ok, payload = link.conn.recv()
             except (EOFError, OSError):
                 self._drop(link)
-                if op in _READS and attempt < 2:
-                    continue  # a read changes nothing: run it again on the new engine
+                if op in _READS and not engine_lost:
+                    engine_lost = True
+                    continue  # a read changes nothing: run it once more on the new engine
+                if op in _READS:
+                    raise StoreUnavailableError(
+                        "the engine process stopped twice while this query ran; the query itself may "
+                        "be what stops it, so it is not run again"
+                    ) from None
                 raise StoreUnavailableError(
                     "the engine restarted while this write was in flight, so it was not acknowledged: "
                     "check whether it was applied, then retry"
