@@ -68,7 +68,9 @@ _SUMMARY = """SELECT ?model (SAMPLE(?label) AS ?name) (SAMPLE(?kindClass) AS ?ki
   (SAMPLE(?openWeights) AS ?open) (SAMPLE(?isPortable) AS ?portable) (SAMPLE(?isCheap) AS ?cheap)
   (GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR="\\u001f") AS ?developers)
 WHERE {%s
-  OPTIONAL { ?model lmkg:developedBy ?org OPTIONAL { ?org rdfs:label ?orgLabel } }
+  # The organisation's label as the entry's own graph gives it: every entry repeats its
+  # developer's label, and reading it from the union multiplies rows by that developer's models.
+  OPTIONAL { GRAPH ?entryGraph { ?model lmkg:developedBy ?org OPTIONAL { ?org rdfs:label ?orgLabel } } }
   BIND(COALESCE(STR(?orgLabel), STR(?org)) AS ?developerName)
   BIND(EXISTS { ?model a lmkg:PortableModel } AS ?isPortable)
   BIND(EXISTS { ?model a lmkg:CheapToFineTuneModel } AS ?isCheap)
