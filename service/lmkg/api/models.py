@@ -310,8 +310,7 @@ def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
 
 _ENTRY_AND_INFERRED = """
 SELECT ?s ?p ?o ?class WHERE {
-  GRAPH ?entry { ?s ?p ?o }
-  OPTIONAL { GRAPH ?inferred { ?model a ?class } }
+  { GRAPH ?entry { ?s ?p ?o } } UNION { GRAPH ?inferred { ?model a ?class } }
 }
 """
 
@@ -325,8 +324,9 @@ def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[
     )
     graph = Graph()
     classes: set[URIRef] = set()
-    for row in rows:
-        graph.add((row["s"], row["p"], row["o"]))
+    for row in rows:  # a row is one fact of the entry or one inferred class, not both
+        if "s" in row:
+            graph.add((row["s"], row["p"], row["o"]))
         found = row.get("class")
         if isinstance(found, URIRef):
             classes.add(found)
