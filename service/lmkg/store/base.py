@@ -368,17 +368,27 @@ def limit_solutions(query: str, max_rows: int) -> tuple[str, bool]:
     return query[:insert_at] + f" LIMIT {max_rows}" + query[insert_at:], True
 
 
-def service_endpoints(query: str) -> list[str | None]:
-    """The endpoints of the SERVICE clauses in a query or update: an IRI, or None for a variable
-    or any other form that cannot be checked before the query runs."""
+def _keyword_iris(text: str, keyword: str) -> list[str | None]:
+    """The IRI after each `keyword` (and an optional SILENT) in SPARQL text, or None where
+    something else follows (a variable, a prefixed name) that cannot be checked beforehand."""
     found: list[str | None] = []
-    for match in re.finditer(r"(?<![\w:?$@.\-])SERVICE(?![\w:\-])", _mask_lexical(query), re.I):
-        rest = query[match.end() :].lstrip()
+    for match in re.finditer(rf"(?<![\w:?$@.\-]){keyword}(?![\w:\-])", _mask_lexical(text), re.I):
+        rest = text[match.end() :].lstrip()
         if rest[:6].upper() == "SILENT" and not re.match(r"[\w:\-]", rest[6:7]):
             rest = rest[6:].lstrip()
         iri = re.match(r"<([^<>\"{}|^`\\\x00-\x20]*)>", rest)
         found.append(iri.group(1) if iri else None)
     return found
+
+
+def service_endpoints(query: str) -> list[str | None]:
+    """The endpoints of the SERVICE clauses in a query or update."""
+    return _keyword_iris(query, "SERVICE")
+
+
+def load_sources(update: str) -> list[str | None]:
+    """The sources of the LOAD operations in an update."""
+    return _keyword_iris(update, "LOAD")
 
 
 class QueryGate:
@@ -404,18 +414,6 @@ class QueryGate:
         finally:
             with self._lock:
                 self._running -= 1
-
-
-def load_sources(update: str) -> list[str | None]:
-    """The sources of the LOAD operations in an update (None when not a plain IRI)."""
-    found: list[str | None] = []
-    for match in re.finditer(r"(?<![\w:?$@.\-])LOAD(?![\w:\-])", _mask_lexical(update), re.I):
-        rest = update[match.end() :].lstrip()
-        if rest[:6].upper() == "SILENT" and not re.match(r"[\w:\-]", rest[6:7]):
-            rest = rest[6:].lstrip()
-        iri = re.match(r"<([^<>\"{}|^`\\\x00-\x20]*)>", rest)
-        found.append(iri.group(1) if iri else None)
-    return found
 
 
 MAX_NESTING = 256
