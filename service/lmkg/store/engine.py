@@ -113,6 +113,8 @@ class EngineProcess:
             process = self._process
             assert process is not None
             code = process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
             if self._stopped:
                 return
             if code == _RESTART_EXIT:
@@ -123,6 +125,8 @@ class EngineProcess:
                 try:
                     self._start()
                     self.restarts += 1
+                    if self._stopped:  # stop() came while this engine was starting
+                        self.stop()
                     break
                 except StoreError as exc:
                     log.error("%s; retrying in 1 s", exc)
@@ -139,7 +143,7 @@ class EngineProcess:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if process is not None and process.stdout is not None:
+        if process is not None and process.stdout is not None and not process.stdout.closed:
             process.stdout.close()
         if self._socket_dir is not None:
             for leftover in (self.socket_path, self._socket_dir):
