@@ -35,6 +35,7 @@ from lmkg.entries import (
 from lmkg.errors import NotFoundError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
 from lmkg.models_query import ModelFilter, capability_classes, find_models, source_claims
+from lmkg.store.base import values_clause
 from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
@@ -310,18 +311,24 @@ def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
 
 _ENTRY_AND_INFERRED = """
 SELECT ?s ?p ?o ?class WHERE {
-  { GRAPH ?entry { ?s ?p ?o } } UNION { GRAPH ?inferred { ?model a ?class } }
+  { %(entry)s GRAPH ?entry { ?s ?p ?o } } UNION { %(inferred)s GRAPH ?inferred { ?model a ?class } }
 }
 """
 
 
 def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[URIRef]]:
     """An entry's graph and its inferred classes, read by one query (one snapshot of the store):
-    read apart, a write in between paired one version's facts with another's classes."""
-    rows = kg.store.select(
-        _ENTRY_AND_INFERRED,
-        bindings={"entry": model_graph(model_id), "inferred": GRAPH_INFERRED, "model": model_iri(model_id)},
-    )
+    read apart, a write in between paired one version's facts with another's classes.
+
+    The bindings sit inside each branch of the UNION: bound once at the start of WHERE,
+    Oxigraph evaluated both branches unbound and joined: 15 ms a look-up at 1,000 entries,
+    against 0.1 ms.
+    """
+    query = _ENTRY_AND_INFERRED % {
+        "entry": values_clause({"entry": model_graph(model_id)}),
+        "inferred": values_clause({"inferred": GRAPH_INFERRED, "model": model_iri(model_id)}),
+    }
+    rows = kg.store.select(query)
     graph = Graph()
     classes: set[URIRef] = set()
     for row in rows:  # a row is one fact of the entry or one inferred class, not both

@@ -155,10 +155,19 @@ def bind_values(query: str, bindings: Mapping[str, Identifier] | None) -> str:
     match = _WHERE_OPEN.search(_mask_comments_and_strings(query))
     if match is None:
         raise ValueError("a query with parameters needs a WHERE { ... } (or ASK { ... }) clause")
+    return query[: match.end()] + f" {values_clause(bindings)} " + query[match.end() :]
+
+
+def values_clause(bindings: Mapping[str, Identifier]) -> str:
+    """`VALUES (?a ?b) { (<x> "y") }`: one solution binding the variables, as serialised terms.
+
+    For a query that needs its bindings inside each branch of a UNION: Oxigraph joins a
+    VALUES block at the start of WHERE with a whole UNION (every branch evaluated unbound,
+    then joined), where the same block inside each branch is an index look-up.
+    """
     names = " ".join(f"?{name}" for name in bindings)
     values = " ".join(_nt(value) for value in bindings.values())
-    block = f" VALUES ({names}) {{ ({values}) }} "
-    return query[: match.end()] + block + query[match.end() :]
+    return f"VALUES ({names}) {{ ({values}) }}"
 
 
 def _mask_comments_and_strings(query: str) -> str:
