@@ -150,3 +150,58 @@ def test_fast_path_agrees_with_hermit_on_generated_entries(ontology: Graph, clas
     assert inconsistent, "the generated entries should include contradictions"
     for entry in inconsistent[:4]:
         assert not run_hermit([ontology, entry.graph]).consistent, entry.graph.serialize(format="turtle")
+
+
+# -- the cache of conclusions --------------------------------------------------------
+
+
+def _sized_entry(model_id: str, counts: list[int], kind: URIRef | None = LMKG.SmallLanguageModel) -> Entry:
+    entry = Entry(model_id, Graph())
+    entry.graph.add((entry.iri, RDF.type, OWL.NamedIndividual))
+    if kind is not None:
+        entry.graph.add((entry.iri, RDF.type, kind))
+    for count in counts:
+        entry.graph.add((entry.iri, LMKG.parameterCount, Literal(count, datatype=XSD.integer)))
+    return entry
+
+
+CACHE_CASES = [
+    pytest.param([], id="no-count"),
+    pytest.param([1], id="tiny"),
+    pytest.param([THRESHOLD - 1], id="just-under"),
+    pytest.param([THRESHOLD], id="at-threshold"),
+    pytest.param([THRESHOLD + 1], id="just-over"),
+    pytest.param([7_000_000_000, 8_000_000_000], id="two-counts-same-side"),
+    pytest.param([7_000_000_000, 70_000_000_000], id="two-counts-either-side"),
+]
+
+
+@pytest.mark.parametrize("counts", CACHE_CASES)
+@pytest.mark.parametrize("kind", [LMKG.SmallLanguageModel, LMKG.LargeLanguageModel, None])
+def test_cached_conclusions_equal_a_fresh_classifiers(
+    ontology: Graph, classifier: Classifier, counts: list[int], kind: URIRef | None
+) -> None:
+    """The cache is keyed by which side of each threshold a value falls, not by the value:
+    a warm classifier must conclude, and cite, exactly what a fresh one does."""
+    warm = Classifier(ontology)
+    for offset in (3, 2, 1):  # other values on the same sides of the threshold: fills the cache
+        others = [c + offset if c <= 3 or c > THRESHOLD + 3 else c - offset for c in counts]
+        if counts == [THRESHOLD + 1]:
+            others = [THRESHOLD + 1 + offset]
+        warm.classify(_sized_entry("warm-up", others, kind).graph, model_iri("warm-up"))
+    entry = _sized_entry("subject", counts, kind)
+    cached = warm.classify(entry.graph, entry.iri)
+    fresh = Classifier(ontology).classify(entry.graph, entry.iri)
+    assert cached.types == fresh.types
+    assert cached.why == fresh.why
+    assert cached.traits == fresh.traits
+    assert cached.inconsistencies == fresh.inconsistencies
+
+
+def test_a_cached_reason_cites_the_entrys_own_count(classifier: Classifier) -> None:
+    first = _sized_entry("first", [3_000_000_000])
+    second = _sized_entry("second", [4_000_000_000])
+    classifier.classify(first.graph, first.iri)
+    step = classifier.classify(second.graph, second.iri).why[LMKG.ModelUnderSizeThreshold]
+    cited = [p.value for p in step.premises if p.kind == "value"]
+    assert cited == [Literal(4_000_000_000, datatype=XSD.integer)]

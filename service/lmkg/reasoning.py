@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -120,6 +120,23 @@ class Classification:
         return self.types - self.asserted
 
 
+_Chained = tuple[frozenset[URIRef], dict[URIRef, Step], frozenset[Existential], tuple[str, ...]]
+"""What forward chaining concludes: types, why each holds, traits, inconsistencies."""
+
+_CACHE_LIMIT = 4096
+"""The most conclusions each cache keeps."""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """A cached conclusion, the data values it was reached with, and where its reasons cite
+    them: (class, premise number, position in the data values)."""
+
+    chained: _Chained
+    data_values: tuple[tuple[URIRef, Literal], ...]
+    cited: tuple[tuple[URIRef, int, int], ...]
+
+
 def _named(node: Node) -> bool:
     return isinstance(node, URIRef) and node != OWL.Thing
 
@@ -142,10 +159,11 @@ class Classifier:
         )
         self.domains: dict[URIRef, set[URIRef]] = {}
         self._compile()
-        self._cache: dict[
-            tuple[object, ...],
-            tuple[frozenset[URIRef], dict[URIRef, Step], frozenset[Existential], tuple[str, ...]],
-        ] = {}
+        self._cache: dict[tuple[object, ...], _Chained] = {}
+        self._outcomes: dict[tuple[object, ...], _Outcome] = {}
+        self._value_ranges: dict[URIRef, tuple[DataRange, ...]] = {}
+        self._functional_of: dict[URIRef, tuple[URIRef, ...]] = {}
+        self._relevant = self._relevant_properties()
         self.class_supers: dict[URIRef, frozenset[URIRef]] = {
             c: self._prototype_supers(c) for c in sorted(self.classes)
         }
@@ -280,9 +298,9 @@ class Classifier:
         asserted: frozenset[URIRef],
         data_values: tuple[tuple[URIRef, Literal], ...],
         object_values: tuple[tuple[URIRef, frozenset[URIRef]], ...],
-    ) -> tuple[frozenset[URIRef], dict[URIRef, Step], frozenset[Existential], tuple[str, ...]]:
+    ) -> _Chained:
         key = (asserted, data_values, object_values)
-        cached = self._cache.get(key) if hasattr(self, "_cache") else None
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         why: dict[URIRef, Step] = {c: Step("asserted") for c in asserted}
@@ -316,8 +334,9 @@ class Classifier:
                     changed = True
         problems = self._inconsistencies(types, traits, data_values, object_values)
         result = (frozenset(t for t in types if t != OWL.Thing), why, frozenset(traits), tuple(problems))
-        if hasattr(self, "_cache"):
-            self._cache[key] = result
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()  # a bound on memory; what is worth keeping comes back at once
+        self._cache[key] = result
         return result
 
     def _satisfied(
@@ -422,22 +441,111 @@ class Classifier:
                 object_types = frozenset(t for t in graph.objects(value, RDF.type) if isinstance(t, URIRef))
                 if object_types or prop in self.domains:
                     object_values.append((prop, object_types))
-        relevant = self._relevant_properties()
+        relevant = self._relevant
         data_key = tuple(sorted((p, v) for p, v in data_values if p in relevant or p in self.functional))
         object_key = tuple(sorted(object_values, key=lambda pv: (pv[0], sorted(pv[1]))))
-        types, why, traits, problems = self._chain(asserted, data_key, object_key)
+        types, why, traits, problems = self._conclude(asserted, data_key, object_key)
         return Classification(subject, asserted, types, why, traits, list(problems))
 
     def _relevant_properties(self) -> set[URIRef]:
         """Data properties whose values can change a conclusion: used in definitions or domains."""
-        if not hasattr(self, "_relevant"):
-            used: set[URIRef] = set(self.domains)
+        used: set[URIRef] = set(self.domains)
+        for conjuncts in self.definitions.values():
+            for conjunct in conjuncts:
+                if isinstance(conjunct, Existential):
+                    used.add(conjunct.prop)
+        return used
+
+    # -- the cache of conclusions, keyed by what decides them ---------------------
+
+    def _ranges_of(self, prop: URIRef) -> tuple[DataRange, ...]:
+        """The data ranges of definitions that a value of `prop` may satisfy."""
+        ranges = self._value_ranges.get(prop)
+        if ranges is None:
+            up = self._props_up(prop)
+            found: list[DataRange] = []
             for conjuncts in self.definitions.values():
                 for conjunct in conjuncts:
-                    if isinstance(conjunct, Existential):
-                        used.add(conjunct.prop)
-            self._relevant = used
-        return self._relevant
+                    if (
+                        isinstance(conjunct, Existential)
+                        and isinstance(conjunct.filler, DataRange)
+                        and conjunct.prop in up
+                        and conjunct.filler not in found
+                    ):
+                        found.append(conjunct.filler)
+            ranges = self._value_ranges[prop] = tuple(found)
+        return ranges
+
+    def _functionals_of(self, prop: URIRef) -> tuple[URIRef, ...]:
+        """The functional properties that a value of `prop` is a value of."""
+        functionals = self._functional_of.get(prop)
+        if functionals is None:
+            up = self._props_up(prop)
+            functionals = self._functional_of[prop] = tuple(f for f in sorted(self.functional) if f in up)
+        return functionals
+
+    def _value_signature(
+        self, data_values: tuple[tuple[URIRef, Literal], ...]
+    ) -> tuple[tuple[URIRef, tuple[bool, ...]], ...] | None:
+        """What of the data values can decide a conclusion: each value's property and which
+        data ranges admit it (which side of each threshold a count falls), not the value.
+
+        None when the values themselves matter: a functional property with several values
+        (its problem names them), or a value a data range cannot compare.
+        """
+        signature: list[tuple[URIRef, tuple[bool, ...]]] = []
+        seen: dict[URIRef, Literal] = {}
+        for prop, value in data_values:
+            for functional in self._functionals_of(prop):
+                if seen.setdefault(functional, value) != value:
+                    return None
+            try:
+                admitted = tuple(r.admits(value) for r in self._ranges_of(prop))
+            except (TypeError, ValueError, ArithmeticError):
+                return None
+            signature.append((prop, admitted))
+        return tuple(signature)
+
+    def _conclude(
+        self,
+        asserted: frozenset[URIRef],
+        data_values: tuple[tuple[URIRef, Literal], ...],
+        object_values: tuple[tuple[URIRef, frozenset[URIRef]], ...],
+    ) -> _Chained:
+        """`_chain`'s result, from a cache keyed by the values' signature where it can be.
+
+        Forward chaining reads a data value only to ask whether a data range admits it, and
+        cites the first value (in `data_values` order) that one does. Two entries with the same
+        classes, objects and signature (position by position) therefore reach the same
+        conclusions for the same reasons; only the cited values differ, and they are the
+        values at the same positions, which are put back in the reasons.
+        """
+        signature = self._value_signature(data_values)
+        if signature is None:
+            return self._chain(asserted, data_values, object_values)
+        key = (asserted, signature, object_values)
+        outcome = self._outcomes.get(key)
+        if outcome is None:
+            chained = self._chain(asserted, data_values, object_values)
+            cited = [
+                (cls, number, data_values.index((premise.prop, premise.value)))
+                for cls, step in chained[1].items()
+                for number, premise in enumerate(step.premises)
+                if premise.kind == "value"
+            ]
+            outcome = _Outcome(chained, data_values, tuple(cited))
+            if len(self._outcomes) >= _CACHE_LIMIT:
+                self._outcomes.clear()
+            self._outcomes[key] = outcome
+        types, why, traits, problems = outcome.chained
+        if outcome.cited and data_values != outcome.data_values:
+            why = dict(why)
+            for cls, number, position in outcome.cited:
+                step = why[cls]
+                premises = list(step.premises)
+                premises[number] = replace(premises[number], value=data_values[position][1])
+                why[cls] = replace(step, premises=tuple(premises))
+        return types, why, traits, problems
 
 
 # -- HermiT, the reference -------------------------------------------------------
