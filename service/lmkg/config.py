@@ -41,6 +41,7 @@ class Settings:
     max_rows: int = 100_000
     max_body_bytes: int = 16 * 1024 * 1024
     max_concurrent_queries: int = 16
+    cache_entries: int = 10_000
     service_allow: tuple[str, ...] = ()
     engine_process: bool = True
     engine_socket: str | None = None
@@ -65,11 +66,14 @@ class Settings:
             max_rows = int(env.get("LMKG_MAX_ROWS", defaults.max_rows))
             max_body = int(env.get("LMKG_MAX_BODY_BYTES", defaults.max_body_bytes))
             max_queries = int(env.get("LMKG_MAX_CONCURRENT_QUERIES", defaults.max_concurrent_queries))
+            cache_entries = int(env.get("LMKG_CACHE_ENTRIES", defaults.cache_entries))
         except ValueError as exc:
             raise ValueError(
-                "LMKG_PORT, LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES and "
-                f"LMKG_MAX_CONCURRENT_QUERIES must be numbers: {exc}"
+                "LMKG_PORT, LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES, "
+                f"LMKG_MAX_CONCURRENT_QUERIES and LMKG_CACHE_ENTRIES must be numbers: {exc}"
             ) from exc
+        if cache_entries < 0:
+            raise ValueError("LMKG_CACHE_ENTRIES must be 0 (no cache) or more")
         if timeout <= 0 or max_rows < 1 or max_body < 1 or max_queries < 1:
             raise ValueError(
                 "LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES and "
@@ -95,6 +99,7 @@ class Settings:
             max_rows=max_rows,
             max_body_bytes=max_body,
             max_concurrent_queries=max_queries,
+            cache_entries=cache_entries,
             service_allow=allow,
             engine_process=engine == "process",
             engine_socket=env.get("LMKG_ENGINE_SOCKET") or None,

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmkg import __version__
+from lmkg.api.cache import ResponseCache
 from lmkg.config import Settings
 from lmkg.errors import (
     ConflictError,
@@ -318,6 +319,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         kg.ensure_seeded()
         app.state.settings = settings
         app.state.kg = kg
+        app.state.response_cache = ResponseCache(settings.cache_entries)
         try:
             yield
         finally:

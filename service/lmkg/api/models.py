@@ -19,6 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
+from lmkg.api.cache import Rendered, ResponseCache, cached_answer, rendered
 from lmkg.api.deps import KGDep, require_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.entries import (
@@ -373,7 +374,7 @@ def model_document(
     return document
 
 
-def _rdf_response(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
+def _rdf_body(kg: KnowledgeGraph, model_id: str, media_type: str) -> bytes:
     entry, classes = _entry_and_inferred(kg, model_id)
     inferred = [(model_iri(model_id), RDF.type, cls) for cls in classes]
     if media_type == "application/n-quads":
@@ -394,7 +395,7 @@ def _rdf_response(kg: KnowledgeGraph, model_id: str, media_type: str) -> Respons
         for triple in inferred:
             graph.add(triple)
         body = graph.serialize(format=RDF_MEDIA_TYPES[media_type], encoding="utf-8")
-    return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+    return body
 
 
 _OFFERED = [JSON_TYPE, *RDF_MEDIA_TYPES, "text/html"]
@@ -422,16 +423,24 @@ def _negotiate(request: Request) -> str:
     return chosen
 
 
-def _negotiated(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    if media_type in RDF_MEDIA_TYPES:
-        return _rdf_response(kg, model_id, media_type)
-    return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
+def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
+    """The entry in `media_type`, from the response cache while the store is unchanged."""
+
+    def render() -> Rendered:
+        if media_type in RDF_MEDIA_TYPES:
+            return rendered(_rdf_body(kg, model_id, media_type), media_type)
+        return rendered(JSONResponse(model_document(kg, model_id)).body, JSON_TYPE)
+
+    cache: ResponseCache = request.app.state.response_cache
+    # The change count is read before the queries run (lmkg.api.cache).
+    generation = kg.store.generation()
+    return cached_answer(request, cache, generation, ("model", model_id, media_type), render)
 
 
 @router.get("/models/{model_id}", response_model=ModelEntry, responses=_READ_RESPONSES)
 def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     """One model with what was inferred about it: JSON (also for text/html), or RDF by Accept."""
-    return _negotiated(kg, model_id, _negotiate(request))
+    return _negotiated(request, kg, model_id, _negotiate(request))
 
 
 @router.get(
@@ -445,7 +454,7 @@ def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Respons
     if media_type == "text/html":
         _entry_graph(kg, model_id)  # a 404 for an unknown model, not a redirect to one
         return RedirectResponse(f"/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
-    return _negotiated(kg, model_id, media_type)
+    return _negotiated(request, kg, model_id, media_type)
 
 
 # -- writes --------------------------------------------------------------------------

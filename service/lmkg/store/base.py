@@ -136,6 +136,12 @@ class Store(Protocol):
         """The number of quads in the store, over all graphs."""
         ...
 
+    def generation(self) -> int | None:
+        """A count that changes whenever the store's content may have changed (see
+        lmkg.store.generation), or None when this store cannot tell: a remote store can
+        be written by anyone, unseen."""
+        ...
+
     def close(self) -> None:
         """Release the store."""
         ...

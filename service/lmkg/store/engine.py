@@ -43,6 +43,7 @@ from rdflib.term import Identifier
 
 from lmkg.errors import LmkgError, QueryTimeoutError, StoreError, StoreUnavailableError
 from lmkg.store.base import GraphWrite, QueryGate, RawResult, Row, write_as_update
+from lmkg.store.generation import Generation
 
 log = logging.getLogger("lmkg.engine")
 
@@ -54,6 +55,11 @@ _INTERNAL_TIMEOUT = 600.0
 
 _RESTART_EXIT = 75
 """The engine's exit code when it stops on a client's request (a query ran too long)."""
+
+
+def changes_path(socket_path: str) -> str:
+    """The file beside the engine's socket that holds the store's change count."""
+    return socket_path + ".changes"
 
 
 # -- the supervisor: starts the engine and starts it again whenever it exits --------------
@@ -113,6 +119,12 @@ class EngineProcess:
             process = self._process
             assert process is not None
             code = process.wait()
+            # An engine killed after a commit and before its bump would leave kept answers
+            # looking valid until the next engine starts: the supervisor bumps at once.
+            with contextlib.suppress(OSError):
+                changes = Generation(changes_path(self.socket_path), create=False)
+                changes.bump()
+                changes.close()
             if process.stdout is not None:
                 process.stdout.close()
             if self._stopped:
@@ -146,9 +158,11 @@ class EngineProcess:
         if process is not None and process.stdout is not None and not process.stdout.closed:
             process.stdout.close()
         if self._socket_dir is not None:
-            for leftover in (self.socket_path, self._socket_dir):
+            for leftover in (self.socket_path, changes_path(self.socket_path)):
                 with contextlib.suppress(OSError):
-                    os.unlink(leftover) if leftover == self.socket_path else os.rmdir(leftover)
+                    os.unlink(leftover)
+            with contextlib.suppress(OSError):
+                os.rmdir(self._socket_dir)
 
 
 # -- the client: a Store whose requests the engine answers -------------------------------
@@ -190,6 +204,7 @@ class EngineStore:
         self._local = threading.local()
         self._engine_pid: int | None = None
         self._closed = False
+        self._changes: Generation | None = None
         self._link()
 
     @property
@@ -374,10 +389,21 @@ class EngineStore:
     def triple_count(self) -> int:
         return int(self._call("triple_count", timeout=max(self.timeout, _INTERNAL_TIMEOUT)))
 
+    def generation(self) -> int | None:
+        # Read from the file the engine keeps it in: no round trip.
+        if self._changes is None:
+            try:
+                self._changes = Generation(changes_path(self.socket_path), create=False)
+            except OSError:
+                return None
+        return self._changes.value()
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
+        if self._changes is not None:
+            self._changes.close()
         link: _Link | None = getattr(self._local, "link", None)
         if link is not None:
             link.conn.close()
@@ -482,14 +508,14 @@ def _watch_parent(parent: int) -> None:
         time.sleep(0.5)
 
 
-def _open_store(path: str) -> Any:
+def _open_store(path: str, generation: Generation) -> Any:
     from lmkg.store.oxigraph import OxigraphStore
 
     # A previous engine that has not yet noticed its service died may still hold the lock.
     deadline = time.monotonic() + 10
     while True:
         try:
-            return OxigraphStore(path)
+            return OxigraphStore(path, generation=generation)
         except StoreError as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
@@ -498,8 +524,12 @@ def _open_store(path: str) -> Any:
 
 def _serve(socket_path: str, path: str, parent: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    # A new engine bumps the change count: the engine before it may have committed a write
+    # and been killed before its own bump, so nothing read before now may be trusted.
+    generation = Generation(changes_path(socket_path))
+    generation.bump()
     try:
-        store = _open_store(path)
+        store = _open_store(path, generation)
     except Exception as exc:
         print(f"{exc}", flush=True)
         sys.exit(1)

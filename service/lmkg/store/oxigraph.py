@@ -6,7 +6,6 @@ import csv
 import io
 import itertools
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from lmkg.store.base import (
     with_using_clauses,
     write_as_update,
 )
+from lmkg.store.generation import ChangingLock, Generation
 from lmkg.store.terms import to_rdflib
 
 _RESULTS_FORMATS = {
@@ -78,7 +78,7 @@ def row_count(body: bytes, media_type: str, at_least: int) -> int:
 class OxigraphStore:
     """A Store on pyoxigraph; `path=None` keeps everything in memory (tests, benchmarks)."""
 
-    def __init__(self, path: str | Path | None = None) -> None:
+    def __init__(self, path: str | Path | None = None, *, generation: Generation | None = None) -> None:
         try:
             if path is None:
                 self._store = ox.Store()
@@ -88,7 +88,9 @@ class OxigraphStore:
         except OSError as exc:
             raise StoreError(f"cannot open the embedded store at {path}: {exc}") from exc
         self.location = str(path) if path is not None else ":memory:"
-        self._write_lock = threading.Lock()
+        # Every write holds this lock; taking it and letting it go bump the change count.
+        self.changes = generation if generation is not None else Generation()
+        self._write_lock = ChangingLock(self.changes)
 
     @property
     def raw(self) -> ox.Store:
@@ -236,6 +238,9 @@ class OxigraphStore:
 
     def triple_count(self) -> int:
         return len(self._store)
+
+    def generation(self) -> int | None:
+        return self.changes.value()
 
     def close(self) -> None:
         if self.location != ":memory:":

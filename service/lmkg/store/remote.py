@@ -347,5 +347,8 @@ class RemoteStore:
         value = rows[0].get("n") if rows else None
         return int(value.toPython()) if isinstance(value, Literal) else 0
 
+    def generation(self) -> int | None:
+        return None  # other clients of the server write unseen: nothing here can tell
+
     def close(self) -> None:
         self._client.close()

@@ -1,0 +1,166 @@
+"""GET /models/{id} keeps its rendered answers only while the store is unchanged, and sends ETags.
+
+The cache (lmkg.api.cache) is keyed by the store's change count: every write, through any
+route or any worker, must make a kept answer stale. These tests write by every path a user
+has (PUT, DELETE, SPARQL Update) and read back through HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from lmkg.api.cache import ResponseCache
+from tests.conftest import TOKEN, free_port, wait_for_port
+
+ENTRY = json.loads((Path(__file__).parent.parent / "data" / "valid-entries" / "minimal.json").read_text())
+MODEL = ENTRY["id"]
+
+
+def _cache(client: TestClient) -> ResponseCache:
+    cache: ResponseCache = client.app.state.response_cache  # type: ignore[attr-defined]
+    return cache
+
+
+def _described(text: str) -> dict[str, object]:
+    return {**ENTRY, "description": text}
+
+
+def test_a_put_makes_the_kept_answer_stale(client: TestClient, auth: dict[str, str], store_kind: str) -> None:
+    assert client.post("/models", json=_described("first"), headers=auth).status_code == 201
+    first = client.get(f"/models/{MODEL}")
+    again = client.get(f"/models/{MODEL}")
+    assert first.json()["description"] == again.json()["description"] == "first"
+    if store_kind == "embedded":
+        assert _cache(client).hits >= 1, "the second read was not served from the cache"
+    else:  # a remote store can be written by others unseen: nothing is kept
+        assert len(_cache(client)) == 0
+    assert client.put(f"/models/{MODEL}", json=_described("second"), headers=auth).status_code == 200
+    assert client.get(f"/models/{MODEL}").json()["description"] == "second"
+
+
+def test_a_sparql_update_makes_every_kept_answer_stale(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/models", json=_described("before the update"), headers=auth).status_code == 201
+    for media in ("application/json", "text/turtle"):
+        client.get(f"/models/{MODEL}", headers={"Accept": media})
+    update = (
+        "PREFIX dcterms: <http://purl.org/dc/terms/>\n"
+        "DELETE { GRAPH ?g { ?m dcterms:description ?old } }\n"
+        'INSERT { GRAPH ?g { ?m dcterms:description "after the update" } }\n'
+        'WHERE { GRAPH ?g { ?m dcterms:description ?old } FILTER(?old = "before the update") }'
+    )
+    answer = client.post(
+        "/sparql", content=update, headers={**auth, "Content-Type": "application/sparql-update"}
+    )
+    assert answer.status_code in (200, 204), answer.text
+    assert client.get(f"/models/{MODEL}").json()["description"] == "after the update"
+    turtle = client.get(f"/models/{MODEL}", headers={"Accept": "text/turtle"}).text
+    assert "after the update" in turtle and "before the update" not in turtle
+
+
+def test_a_deleted_model_is_not_served_from_the_cache(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/models", json=ENTRY, headers=auth).status_code == 201
+    assert client.get(f"/models/{MODEL}").status_code == 200
+    assert client.delete(f"/models/{MODEL}", headers=auth).status_code == 204
+    assert client.get(f"/models/{MODEL}").status_code == 404
+
+
+def test_etag_and_if_none_match(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/models", json=_described("tagged"), headers=auth).status_code == 201
+    first = client.get(f"/models/{MODEL}")
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and etag.endswith('"')
+    unchanged = client.get(f"/models/{MODEL}", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == etag
+    weak = client.get(f"/models/{MODEL}", headers={"If-None-Match": f'"other", W/{etag}'})
+    assert weak.status_code == 304
+    turtle = client.get(f"/models/{MODEL}", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert turtle.status_code == 200 and turtle.headers["etag"] != etag  # another representation
+    assert client.put(f"/models/{MODEL}", json=_described("retagged"), headers=auth).status_code == 200
+    changed = client.get(f"/models/{MODEL}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["description"] == "retagged" and changed.headers["etag"] != etag
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"])
+def test_the_cache_is_bounded(client: TestClient, auth: dict[str, str]) -> None:
+    cache = _cache(client)
+    cache.max_entries = 3
+    listed = client.get("/models", params={"limit": 6}).json()["models"]
+    for model in listed:
+        assert client.get(f"/models/{model['id']}").status_code == 200
+    assert len(cache) == 3
+
+
+def test_workers_never_serve_what_another_worker_overwrote(tmp_path: Path) -> None:
+    """Two workers, each with its own cache, one engine: a write through either is seen by both."""
+    port = free_port()
+    env = {**os.environ, "LMKG_STORE": str(tmp_path / "store"), "LMKG_TOKEN": TOKEN}
+    env.pop("LMKG_ENGINE_SOCKET", None)
+    service = subprocess.Popen(
+        ["lmkg", "serve", "--workers", "2", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        wait_for_port(port, timeout=60)
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{url}/health", timeout=30).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert httpx.post(f"{url}/models", json=_described("version 0"), headers=auth).status_code == 201
+        for version in range(1, 6):
+            # A fresh connection per request, so both workers answer and both keep the page.
+            for _ in range(10):
+                seen = httpx.get(f"{url}/models/{MODEL}", timeout=30).json()["description"]
+                assert seen == f"version {version - 1}"
+            written = httpx.put(f"{url}/models/{MODEL}", json=_described(f"version {version}"), headers=auth)
+            assert written.status_code == 200, written.text
+        for _ in range(10):
+            assert httpx.get(f"{url}/models/{MODEL}", timeout=30).json()["description"] == "version 5"
+    finally:
+        service.terminate()
+        try:
+            service.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(service.pid, 9)
+            service.wait()
+
+
+def test_a_new_engine_moves_the_change_count(tmp_path: Path) -> None:
+    """An engine killed between a commit and its bump must not leave kept answers valid."""
+    import signal
+
+    from lmkg.store.engine import EngineStore
+
+    store = EngineStore(tmp_path / "store")
+    try:
+        before = store.generation()
+        assert before is not None
+        store.update("INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } }")
+        written = store.generation()
+        assert written is not None and written > before
+        store.ask("ASK { ?s ?p ?o }")
+        assert store.generation() == written  # a read changes nothing
+        first = store.engine_pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while store.restarts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert store.ask("ASK { ?s ?p ?o }")
+        after = store.generation()
+        assert after is not None and after > written
+    finally:
+        store.close()
