@@ -174,6 +174,23 @@ def test_json_entry_becomes_rdf_that_round_trips_or_is_refused(document: dict[st
     assert len(store) == len(graph)
 
 
+@given(document=ENTRY)
+@PROPERTY
+def test_json_entry_is_stored_whole_by_the_embedded_store(document: dict[str, object]) -> None:
+    """Any entry that is accepted, whatever its text, is written by the embedded store (as
+    N-Quads, loaded in one transaction) and read back unchanged."""
+    from lmkg.store import GraphWrite, OxigraphStore
+    from lmkg.vocab import model_graph
+
+    try:
+        entry = entry_from_json(document)
+    except EntryError:
+        return
+    store = OxigraphStore()
+    store.write(GraphWrite(replace={model_graph(entry.id): entry.graph}))
+    assert isomorphic(store.graph(model_graph(entry.id)), entry.graph)
+
+
 @given(body=st.binary(max_size=200))
 @PROPERTY
 def test_any_bytes_are_read_or_refused(body: bytes) -> None:

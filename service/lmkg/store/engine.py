@@ -42,8 +42,9 @@ from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import LmkgError, QueryTimeoutError, StoreError, StoreUnavailableError
-from lmkg.store.base import GraphWrite, QueryGate, RawResult, Row, write_as_update
+from lmkg.store.base import GraphWrite, QueryGate, RawResult, Row
 from lmkg.store.generation import Generation
+from lmkg.store.prepared import prepare_write
 
 log = logging.getLogger("lmkg.engine")
 
@@ -367,14 +368,8 @@ class EngineStore:
         )
 
     def write(self, change: GraphWrite) -> None:
-        # Sent as its SPARQL Update text: one string pickles far faster than rdflib triples.
-        self._call(
-            "write_prepared",
-            write_as_update(change),
-            dict(change.require_absent),
-            dict(change.require_present),
-            timeout=max(self.timeout, _INTERNAL_TIMEOUT),
-        )
+        # Sent as N-Quads text: one string pickles far faster than rdflib triples.
+        self._call("apply", prepare_write(change), timeout=max(self.timeout, _INTERNAL_TIMEOUT))
 
     def graph(self, graph_iri: URIRef) -> Graph:
         return _graph_of(self._call("graph", graph_iri, timeout=max(self.timeout, _INTERNAL_TIMEOUT)))
@@ -420,7 +415,7 @@ def _graph_of(triples: list[tuple[Any, Any, Any]]) -> Graph:
 
 # -- the engine process's side ----------------------------------------------------------------
 
-_WRITES = frozenset({"update", "write_prepared"})
+_WRITES = frozenset({"update", "apply"})
 
 
 class _Engine:

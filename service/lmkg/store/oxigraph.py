@@ -23,10 +23,11 @@ from lmkg.store.base import (
     graph_has_triples_query,
     limit_solutions,
     with_using_clauses,
-    write_as_update,
 )
 from lmkg.store.generation import ChangingLock, Generation
+from lmkg.store.prepared import PreparedWrite, prepare_write
 from lmkg.store.terms import to_rdflib
+from lmkg.vocab import GRAPH_INFERRED
 
 _RESULTS_FORMATS = {
     "application/sparql-results+json": ox.QueryResultsFormat.JSON,
@@ -73,6 +74,21 @@ def row_count(body: bytes, media_type: str, at_least: int) -> int:
         return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
     parsed = ox.parse_query_results(body, _RESULTS_FORMATS[media_type])
     return sum(1 for _ in parsed) if isinstance(parsed, ox.QuerySolutions) else 0
+
+
+def _removing_and_adding(graphs: list[str], subjects: list[str], nquads: str) -> str:
+    """One SPARQL Update: drop `graphs`, delete the inferred triples of `subjects`, add `nquads`."""
+    inferred = str(ox.NamedNode(str(GRAPH_INFERRED)))
+    operations = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs]
+    operations.extend(f"DELETE WHERE {{ GRAPH {inferred} {{ {ox.NamedNode(s)} ?p ?o }} }}" for s in subjects)
+    if nquads:
+        # Blank node labels are scoped to the request: one label, one node, in every GRAPH block.
+        quads = "\n".join(
+            f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
+            for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+        )
+        operations.append("INSERT DATA {\n" + quads + "\n}")
+    return " ;\n".join(operations)
 
 
 class OxigraphStore:
@@ -211,18 +227,38 @@ class OxigraphStore:
             raise StoreError(f"the embedded store failed to apply an update: {exc}") from exc
 
     def write(self, change: GraphWrite) -> None:
-        # One writer at a time: two transactions replacing one graph would both commit and
-        # leave the union of both versions (Oxigraph isolates reads, not write against write).
-        self.write_prepared(write_as_update(change), change.require_absent, change.require_present)
+        self.apply(prepare_write(change))
 
-    def write_prepared(
-        self, update: str, require_absent: dict[URIRef, str], require_present: dict[URIRef, str]
-    ) -> None:
-        """A GraphWrite already written as its SPARQL Update (what the engine process receives)."""
-        conditions = GraphWrite(require_absent=require_absent, require_present=require_present)
+    def apply(self, prepared: PreparedWrite) -> None:
+        """A GraphWrite prepared as N-Quads (what the engine process receives), in one transaction.
+
+        One writer at a time: two transactions replacing one graph would both commit and leave
+        the union of both versions (Oxigraph isolates reads, not write against write). Under
+        that lock the conditions are checked, and so is what the write must remove: nothing,
+        for new entries, and the quads are loaded in one transaction; else one SPARQL Update
+        removes and adds together.
+        """
+        conditions = GraphWrite(
+            require_absent={URIRef(g): m for g, m in prepared.require_absent.items()},
+            require_present={URIRef(g): m for g, m in prepared.require_present.items()},
+        )
         with self._write_lock:
             check_conditions(conditions, lambda g: bool(self._store.query(graph_has_triples_query(g))))
-            self._apply(update)
+            graphs = [g for g in prepared.replace if self._store.contains_named_graph(ox.NamedNode(g))]
+            inferred = ox.NamedNode(str(GRAPH_INFERRED))
+            subjects = [
+                s
+                for s in prepared.inferred_subjects
+                if next(self._store.quads_for_pattern(ox.NamedNode(s), None, None, inferred), None)
+                is not None
+            ]
+            if graphs or subjects:
+                self._apply(_removing_and_adding(graphs, subjects, prepared.nquads))
+            elif prepared.nquads:
+                try:
+                    self._store.load(prepared.nquads, format=ox.RdfFormat.N_QUADS)
+                except (OSError, SyntaxError) as exc:
+                    raise StoreError(f"the embedded store failed to apply a write: {exc}") from exc
 
     def graph(self, graph_iri: URIRef) -> Graph:
         graph = Graph()
