@@ -16,7 +16,7 @@ from pathlib import Path
 
 from lmkg.commands import opened
 from lmkg.config import Settings
-from lmkg.entries import entry_from_json
+from lmkg.entries import entries_from_json
 from lmkg.knowledge import WriteMode
 
 
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         opened_at = time.perf_counter()
         written = rejected = 0
         for start in range(0, len(documents), args.batch_size):
-            batch = [entry_from_json(d) for d in documents[start : start + args.batch_size]]
+            batch = entries_from_json(documents[start : start + args.batch_size])
             outcome = kg.write(batch, mode=WriteMode.UPSERT)
             written += len(outcome.written)
             rejected += len(outcome.rejected)

@@ -19,7 +19,7 @@ import json
 import re
 import unicodedata
 import xml.parsers.expat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from lmkg.collector import collector_paused
 from lmkg.errors import EntryError
 from lmkg.store.base import is_absolute_iri, nesting_depth
 from lmkg.vocab import LMKG, MODEL, ORG, model_id_of, model_iri
@@ -289,6 +290,13 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     if problems:
         raise EntryError(problems)
     return Entry(model_id, graph)
+
+
+def entries_from_json(documents: Iterable[object]) -> list[Entry]:
+    """Map a batch of JSON model entries to RDF (the first that cannot be mapped raises
+    EntryError), with the cyclic garbage collector paused: see lmkg.collector."""
+    with collector_paused():
+        return [entry_from_json(document) for document in documents]
 
 
 def _shown(value: object) -> str:

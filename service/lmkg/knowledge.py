@@ -16,6 +16,7 @@ from enum import StrEnum
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError
@@ -233,6 +234,20 @@ class KnowledgeGraph:
         With mode CREATE or REPLACE a single entry that exists (or does not) raises
         ConflictError or NotFoundError before anything is written.
         """
+        with collector_paused():
+            return self._write(
+                entries, mode=mode, stamp=stamp, all_or_nothing=all_or_nothing, known_ids=known_ids
+            )
+
+    def _write(
+        self,
+        entries: Sequence[Entry],
+        *,
+        mode: WriteMode,
+        stamp: bool,
+        all_or_nothing: bool,
+        known_ids: frozenset[str],
+    ) -> WriteOutcome:
         batch_ids = frozenset(e.id for e in entries) | known_ids  # links may point to these
         outcome = WriteOutcome()
         for entry in entries:
