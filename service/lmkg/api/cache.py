@@ -22,6 +22,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from fastapi import Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class ResponseCache:
         return len(self._entries)
 
 
-def cached_answer(
+async def cached_answer(
     request: Request,
     cache: ResponseCache,
     generation: int | None,
@@ -77,11 +78,12 @@ def cached_answer(
 ) -> Response:
     """The answer for `key`: kept if still valid, else rendered (and kept); 304 if the client has it.
 
-    `generation` must be read before `render` runs its queries.
+    `generation` must be read before `render` runs its queries; `render` runs in a worker
+    thread (it queries the store), the rest on the event loop.
     """
     answer = cache.get(key, generation) if generation is not None else None
     if answer is None:
-        answer = render()
+        answer = await run_in_threadpool(render)
         if generation is not None:
             cache.put(key, generation, answer)
     headers = {"ETag": answer.etag, "Vary": "Accept"}

@@ -1,4 +1,7 @@
-"""Request dependencies, as Annotated aliases used by every router."""
+"""Request dependencies, as Annotated aliases used by every router.
+
+The look-ups are `async def`: they only read app.state, and FastAPI would otherwise run each
+in a worker thread, a thread hop per dependency per request."""
 
 from __future__ import annotations
 
@@ -12,17 +15,17 @@ from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_kg(request: Request) -> KnowledgeGraph:
+async def get_kg(request: Request) -> KnowledgeGraph:
     kg: KnowledgeGraph = request.app.state.kg
     return kg
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     kg: KnowledgeGraph = request.app.state.kg
     return kg.store
 
@@ -55,7 +58,8 @@ def check_write_token(settings: Settings, authorization: str | None) -> None:
 
 
 def require_write_token(request: Request) -> None:
-    check_write_token(get_settings(request), request.headers.get("authorization"))
+    settings: Settings = request.app.state.settings
+    check_write_token(settings, request.headers.get("authorization"))
 
 
 WriteAccess = Depends(require_write_token)

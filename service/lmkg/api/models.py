@@ -14,6 +14,7 @@ from typing import Literal as TypingLiteral
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from rdflib import Dataset, Graph, URIRef
@@ -423,8 +424,12 @@ def _negotiate(request: Request) -> str:
     return chosen
 
 
-def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    """The entry in `media_type`, from the response cache while the store is unchanged."""
+async def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
+    """The entry in `media_type`, from the response cache while the store is unchanged.
+
+    A kept answer is sent from the event loop (reading the change count is a memory read);
+    only rendering, which queries the store, runs in a worker thread.
+    """
 
     def render() -> Rendered:
         if media_type in RDF_MEDIA_TYPES:
@@ -434,13 +439,13 @@ def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str, media_type:
     cache: ResponseCache = request.app.state.response_cache
     # The change count is read before the queries run (lmkg.api.cache).
     generation = kg.store.generation()
-    return cached_answer(request, cache, generation, ("model", model_id, media_type), render)
+    return await cached_answer(request, cache, generation, ("model", model_id, media_type), render)
 
 
 @router.get("/models/{model_id}", response_model=ModelEntry, responses=_READ_RESPONSES)
-def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
+async def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     """One model with what was inferred about it: JSON (also for text/html), or RDF by Accept."""
-    return _negotiated(request, kg, model_id, _negotiate(request))
+    return await _negotiated(request, kg, model_id, _negotiate(request))
 
 
 @router.get(
@@ -448,13 +453,13 @@ def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     response_model=ModelEntry,
     responses={**_READ_RESPONSES, 303: {"description": "For text/html: see /models/{id}."}},
 )
-def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
+async def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     """Dereference https://w3id.org/lmkg/model/{id}: RDF or JSON by Accept, 303 to /models/{id} for text/html."""
     media_type = _negotiate(request)
     if media_type == "text/html":
-        _entry_graph(kg, model_id)  # a 404 for an unknown model, not a redirect to one
+        await run_in_threadpool(_entry_graph, kg, model_id)  # a 404 for an unknown model, not a redirect
         return RedirectResponse(f"/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
-    return _negotiated(request, kg, model_id, media_type)
+    return await _negotiated(request, kg, model_id, media_type)
 
 
 # -- writes --------------------------------------------------------------------------
