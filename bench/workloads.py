@@ -93,6 +93,12 @@ def query_workloads(model_ids: list[str], endpoints: dict[str, str], *, seed: in
             baseline="lookup-sparql",
         ),
         Workload(
+            "lookup-rest-uncached",
+            "GET /models/{id} with Cache-Control: no-cache (rendered from the store every time)",
+            {"lmkg": [Request("GET", f"/models/{m}", (("Cache-Control", "no-cache"),)) for m in sample]},
+            baseline="lookup-sparql",
+        ),
+        Workload(
             "list-sparql",
             "small open-weights models, largest first, page 3 of 20, as SPARQL",
             everywhere([LIST]),

@@ -91,6 +91,19 @@ def test_etag_and_if_none_match(client: TestClient, auth: dict[str, str]) -> Non
 
 
 @pytest.mark.parametrize("store_kind", ["embedded"])
+def test_cache_control_no_cache_renders_afresh(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.post("/models", json=ENTRY, headers=auth).status_code == 201
+    kept = client.get(f"/models/{MODEL}")
+    cache = _cache(client)
+    hits, misses = cache.hits, cache.misses
+    fresh = client.get(f"/models/{MODEL}", headers={"Cache-Control": "no-cache"})
+    assert fresh.json() == kept.json() and fresh.headers["etag"] == kept.headers["etag"]
+    assert (cache.hits, cache.misses) == (hits, misses), "a no-cache request was looked up in the cache"
+    client.get(f"/models/{MODEL}")
+    assert cache.hits == hits + 1
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"])
 def test_the_cache_is_bounded(client: TestClient, auth: dict[str, str]) -> None:
     cache = _cache(client)
     cache.max_entries = 3

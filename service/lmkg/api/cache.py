@@ -10,7 +10,8 @@ keeps nothing. Least recently used answers go first past LMKG_CACHE_ENTRIES; 0 t
 cache off.
 
 Every answer also carries a strong ETag, a hash of its bytes, and a request whose
-If-None-Match names it gets 304 Not Modified, cached or not.
+If-None-Match names it gets 304 Not Modified, cached or not. A request with
+`Cache-Control: no-cache` is rendered afresh from the store (and the fresh answer kept).
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ async def cached_answer(
     `generation` must be read before `render` runs its queries; `render` runs in a worker
     thread (it queries the store), the rest on the event loop.
     """
-    answer = cache.get(key, generation) if generation is not None else None
+    fresh = "no-cache" in request.headers.get("cache-control", "").lower()
+    answer = cache.get(key, generation) if generation is not None and not fresh else None
     if answer is None:
         answer = await run_in_threadpool(render)
         if generation is not None:
