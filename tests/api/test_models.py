@@ -310,7 +310,7 @@ def test_negotiation_json_html_and_406(client: TestClient) -> None:
     page = client.get("/models/phi-3-mini", headers={"Accept": browser})
     assert page.status_code == 200 and page.json()["id"] == "phi-3-mini"
     seen = client.get("/model/phi-3-mini", headers={"Accept": browser}, follow_redirects=False)
-    assert seen.status_code == 303 and seen.headers["location"] == "/models/phi-3-mini"
+    assert seen.status_code == 303 and seen.headers["location"] == "/#/models/phi-3-mini"
     assert client.get("/model/phi-3-mini").json()["id"] == "phi-3-mini"
     for path in ("/models/phi-3-mini", "/model/phi-3-mini"):
         refused = client.get(path, headers={"Accept": "image/png"})

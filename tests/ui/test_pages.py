@@ -187,6 +187,17 @@ def test_a_model_page_shows_its_explanation(page: Page, page_log: PageLog, servi
     page_log.assert_clean()
 
 
+def test_a_browser_following_a_model_iri_lands_on_its_page(
+    page: Page, page_log: PageLog, service: Service
+) -> None:
+    """/model/{id} is where the model's IRI resolves: a browser asking for HTML gets the UI page."""
+    page.goto(f"{service.url}/model/phi-3-mini")
+    expect(page.locator("h1")).to_have_text("Phi-3-mini", timeout=30_000)
+    expect(page.locator("#explanation li").first).to_be_visible(timeout=30_000)
+    assert page.url.endswith("/#/models/phi-3-mini")
+    page_log.assert_clean()
+
+
 def test_the_ontology_explorer_shows_axioms_claims_and_members(
     page: Page, page_log: PageLog, service: Service
 ) -> None:

@@ -451,14 +451,15 @@ async def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response
 @router.get(
     "/model/{model_id}",
     response_model=ModelEntry,
-    responses={**_READ_RESPONSES, 303: {"description": "For text/html: see /models/{id}."}},
+    responses={**_READ_RESPONSES, 303: {"description": "For text/html: the model's page in the browser UI."}},
 )
 async def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
-    """Dereference https://w3id.org/lmkg/model/{id}: RDF or JSON by Accept, 303 to /models/{id} for text/html."""
+    """Dereference https://w3id.org/lmkg/model/{id}: RDF or JSON by Accept; for text/html (a
+    browser following the IRI), 303 to the model's page in the browser UI."""
     media_type = _negotiate(request)
     if media_type == "text/html":
         await run_in_threadpool(_entry_graph, kg, model_id)  # a 404 for an unknown model, not a redirect
-        return RedirectResponse(f"/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(f"/#/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
     return await _negotiated(request, kg, model_id, media_type)
 
 
