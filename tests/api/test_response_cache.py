@@ -177,3 +177,15 @@ def test_a_new_engine_moves_the_change_count(tmp_path: Path) -> None:
         assert after is not None and after > written
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"])
+def test_health_counts_again_after_a_write(client: TestClient, auth: dict[str, str]) -> None:
+    before = client.get("/health").json()
+    assert client.get("/health").json() == before
+    assert client.post("/models", json=ENTRY, headers=auth).status_code == 201
+    after = client.get("/health").json()
+    assert after["models"] == before["models"] + 1
+    assert after["triples"] > before["triples"]
+    assert client.delete(f"/models/{MODEL}", headers=auth).status_code == 204
+    assert client.get("/health").json() == before
