@@ -171,7 +171,7 @@ class KnowledgeGraph:
             )
         extra.extend(self._dangling_links(entry, batch_ids))
         if extra:
-            report = ValidationReport(False, report.results + extra, report.graph)
+            report = ValidationReport(False, report.results + extra, report.report_graph)
         return Assessment(entry, report, classification)
 
     def _dangling_links(self, entry: Entry, batch_ids: frozenset[str]) -> list[ValidationResult]:
