@@ -22,6 +22,7 @@ from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError
+from lmkg.graphindex import index_of
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
 from lmkg.queries import QueryCatalogue
 from lmkg.reasoning import Classification, Classifier, HermitResult, run_hermit
@@ -154,8 +155,9 @@ class KnowledgeGraph:
 
     def assess(self, entry: Entry, *, batch_ids: frozenset[str] = frozenset()) -> Assessment:
         """Validate an entry with the shapes and classify it with the fast path; nothing is written."""
-        report = self.validator.validate_entry(entry.graph)
-        classification = self.classifier.classify(entry.graph, entry.iri)
+        index = index_of(entry.graph)  # read once, for both
+        report = self.validator.validate_entry(entry.graph, index=index)
+        classification = self.classifier.classify(entry.graph, entry.iri, index=index)
         extra: list[ValidationResult] = []
         for problem in classification.inconsistencies:
             extra.append(

@@ -23,6 +23,9 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from lmkg.errors import ReasoningError
+from lmkg.graphindex import Index, index_of
+
+_TYPE = RDF.type  # DefinedNamespace attributes cost a microsecond each: read once
 
 _FACETS = {
     XSD.minInclusive: lambda v, b: v >= b,
@@ -425,22 +428,29 @@ class Classifier:
                 problems.append(f"{prop} is functional but has several values: {shown}")
         return problems
 
-    def classify(self, graph: Graph, subject: URIRef) -> Classification:
-        """Classify one individual from its triples in `graph` (its entry graph)."""
+    def classify(self, graph: Graph, subject: URIRef, *, index: Index | None = None) -> Classification:
+        """Classify one individual from its triples in `graph` (its entry graph; `index`: the
+        graph already read by `index_of`)."""
+        if index is None:
+            index = index_of(graph)
+        by_predicate = index.get(subject, {})
         asserted = frozenset(
-            t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef) and t in self.classes
+            t for t in by_predicate.get(_TYPE, ()) if isinstance(t, URIRef) and t in self.classes
         )
         data_values: list[tuple[URIRef, Literal]] = []
         object_values: list[tuple[URIRef, frozenset[URIRef]]] = []
-        for prop, value in graph.predicate_objects(subject):
-            if prop == RDF.type or not isinstance(prop, URIRef):
+        for prop, values in by_predicate.items():
+            if prop == _TYPE or not isinstance(prop, URIRef):
                 continue
-            if isinstance(value, Literal):
-                data_values.append((prop, value))
-            elif isinstance(value, URIRef | BNode):
-                object_types = frozenset(t for t in graph.objects(value, RDF.type) if isinstance(t, URIRef))
-                if object_types or prop in self.domains:
-                    object_values.append((prop, object_types))
+            for value in values:
+                if isinstance(value, Literal):
+                    data_values.append((prop, value))
+                elif isinstance(value, URIRef | BNode):
+                    object_types = frozenset(
+                        t for t in index.get(value, {}).get(_TYPE, ()) if isinstance(t, URIRef)
+                    )
+                    if object_types or prop in self.domains:
+                        object_values.append((prop, object_types))
         relevant = self._relevant
         data_key = tuple(sorted((p, v) for p, v in data_values if p in relevant or p in self.functional))
         object_key = tuple(sorted(object_values, key=lambda pv: (pv[0], sorted(pv[1]))))

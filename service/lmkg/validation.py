@@ -25,6 +25,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
+from lmkg.graphindex import Index, index_of
 from lmkg.ontology import read_turtle
 
 SHACL_SPEC = "https://www.w3.org/TR/shacl/"
@@ -142,29 +143,11 @@ class Unsupported(Exception):
     """The shapes use SHACL that the compiled checks do not cover: pySHACL validates everything."""
 
 
-Index = dict[Node, dict[Node, list[Node]]]
-"""An entry graph read once for the compiled checks: subject -> predicate -> objects (a dict
-look-up where rdflib's `objects()` stacks generators through its store)."""
-
 Check = Callable[[Index, Node], bool]
 """A compiled constraint on one focus node: True only when it is certainly met."""
 
 _TYPE = RDF.type  # DefinedNamespace attributes cost a microsecond each: read once
 _SUBCLASS_OF = RDFS.subClassOf
-
-
-def _index(graph: Graph) -> Index:
-    index: Index = {}
-    for s, p, o in graph:
-        by_predicate = index.get(s)
-        if by_predicate is None:
-            by_predicate = index[s] = {}
-        values = by_predicate.get(p)
-        if values is None:
-            by_predicate[p] = [o]
-        else:
-            values.append(o)
-    return index
 
 
 _NODE_KINDS: dict[URIRef, Callable[[Node], bool]] = {
@@ -395,9 +378,11 @@ class CompiledShapes:
 
         return check
 
-    def conforms(self, graph: Graph) -> bool:
-        """True when every target node in `graph` certainly meets every shape targeting it."""
-        index = _index(graph)
+    def conforms(self, graph: Graph, *, index: Index | None = None) -> bool:
+        """True when every target node in `graph` certainly meets every shape targeting it
+        (`index`: the graph already read by `index_of`)."""
+        if index is None:
+            index = index_of(graph)
         if any(_SUBCLASS_OF in by_predicate for by_predicate in index.values()):
             return False  # the entry extends the hierarchy: leave it to pySHACL
         for node, by_predicate in index.items():
@@ -429,9 +414,9 @@ class Validator:
         except Unsupported:
             self.compiled = None
 
-    def validate_entry(self, graph: Graph) -> ValidationReport:
+    def validate_entry(self, graph: Graph, *, index: Index | None = None) -> ValidationReport:
         """One entry's report: the compiled checks when they prove it conforms, else pySHACL's."""
-        if self.compiled is not None and self.compiled.conforms(graph):
+        if self.compiled is not None and self.compiled.conforms(graph, index=index):
             return ValidationReport(True, [])
         return self.validate([graph])
 
