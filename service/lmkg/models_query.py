@@ -10,6 +10,7 @@ Python integers, never from text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +20,7 @@ from rdflib.term import Identifier
 
 from lmkg.entries import KINDS, slugify
 from lmkg.reasoning import Classifier
-from lmkg.store import Store
+from lmkg.store import Row, Store
 from lmkg.vocab import GRAPH_SOURCE_NS, LMKG, ORG, PREFIXES, model_id_of, model_iri
 
 SORT_KEYS = ("label", "parameterCount", "releaseDate", "id")
@@ -81,15 +82,19 @@ LIMIT %d OFFSET %d"""
 
 _COUNT = "SELECT (COUNT(DISTINCT ?model) AS ?n) WHERE {%s}"
 
-_CLAIMS = """SELECT DISTINCT ?about ?text ?claimedKind ?curatorNote WHERE {
-  ?model lmkg:variantOf? ?about .
+CLAIMS_PATTERN = """?model lmkg:variantOf? ?about .
   GRAPH ?source {
     ?claim lmkg:claimAbout ?about ; lmkg:claimText ?text .
     OPTIONAL { ?claim lmkg:claimedKind ?claimedKind }
     OPTIONAL { ?claim lmkg:curatorNote ?curatorNote }
   }
-  FILTER(STRSTARTS(STR(?source), STR(?sourceGraphs)))
-}
+  FILTER(STRSTARTS(STR(?source), STR(?sourceGraphs)))"""
+"""The claims about ?model or its family (?about ?text ?claimedKind ?curatorNote), with
+?sourceGraphs bound to the source graphs' namespace; needs the lmkg prefix."""
+
+_CLAIMS = f"""SELECT DISTINCT ?about ?text ?claimedKind ?curatorNote WHERE {{
+  {CLAIMS_PATTERN}
+}}
 ORDER BY ?about ?text"""
 
 
@@ -275,12 +280,20 @@ def source_claims(store: Store, model_id: str) -> list[SourceClaim]:
         _PREFIXES + _CLAIMS,
         bindings={"model": model_iri(model_id), "sourceGraphs": URIRef(str(GRAPH_SOURCE_NS))},
     )
-    return [
-        SourceClaim(
-            about=str(row["about"]),
-            text=str(row["text"]),
-            claimed_kind=str(row["claimedKind"]) if row.get("claimedKind") is not None else None,
-            curator_note=str(row["curatorNote"]) if row.get("curatorNote") is not None else None,
-        )
-        for row in rows
-    ]
+    return [_claim(row) for row in rows]
+
+
+def claims_from_rows(rows: Iterable[Row]) -> list[SourceClaim]:
+    """The claims among rows of CLAIMS_PATTERN (rows without ?text are skipped), distinct and
+    in the order source_claims gives them."""
+    found = {_claim(row) for row in rows if row.get("text") is not None}
+    return sorted(found, key=lambda c: (c.about, c.text, c.claimed_kind or "", c.curator_note or ""))
+
+
+def _claim(row: Row) -> SourceClaim:
+    return SourceClaim(
+        about=str(row["about"]),
+        text=str(row["text"]),
+        claimed_kind=str(row["claimedKind"]) if row.get("claimedKind") is not None else None,
+        curator_note=str(row["curatorNote"]) if row.get("curatorNote") is not None else None,
+    )
