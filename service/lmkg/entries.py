@@ -15,6 +15,7 @@ surrogates, values of megabytes) is refused with the field that holds it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -165,20 +166,49 @@ def valid_model_id(value: str) -> str:
     return value
 
 
-def _literal(value: object) -> Literal:
+# Read once: a DefinedNamespace attribute costs a microsecond, and an entry uses a dozen.
+_TYPE = RDF.type
+_NAMED_INDIVIDUAL = OWL.NamedIndividual
+_LABEL = RDFS.label
+_ORGANISATION = LMKG.Organisation
+_DEVELOPED_BY = LMKG.developedBy
+_RELEASE_DATE = LMKG.releaseDate
+_INTEGER = XSD.integer
+_DOUBLE = XSD.double
+_DATE_TIME = XSD.dateTime
+
+
+def _new_literal(value: object) -> Literal:
     # bool before int: True is an int in Python.
     if isinstance(value, bool):
         return Literal(value)
     if isinstance(value, int):
-        return Literal(value, datatype=XSD.integer)
+        return Literal(value, datatype=_INTEGER)
     if isinstance(value, float):
-        return Literal(value, datatype=XSD.double)
+        return Literal(value, datatype=_DOUBLE)
     return Literal(str(value))
+
+
+# Literals are immutable, and entries repeat values (developers, licences, tasks, dates,
+# booleans): each is built once (rdflib parses and normalises every one it builds). Typed,
+# so that True, 1 and 1.0 stay three literals.
+_cached_literal = functools.lru_cache(maxsize=8192, typed=True)(_new_literal)
+
+
+def _literal(value: object) -> Literal:
+    if type(value) in (str, int, float, bool):
+        return _cached_literal(value)
+    return _new_literal(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_literal(day: str) -> Literal:
+    return Literal(f"{day}T00:00:00Z", datatype=_DATE_TIME)
 
 
 def _date_literal(value: object) -> Literal:
     if isinstance(value, str) and _DATE.match(value):
-        return Literal(f"{value}T00:00:00Z", datatype=XSD.dateTime)
+        return _day_literal(value)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -202,9 +232,9 @@ def organisation(graph: Graph, name: str) -> URIRef | None:
     if not org_id:
         return None
     iri = ORG[org_id]
-    graph.add((iri, RDF.type, LMKG.Organisation))
-    graph.add((iri, RDF.type, OWL.NamedIndividual))
-    graph.add((iri, RDFS.label, Literal(name.strip())))
+    graph.add((iri, _TYPE, _ORGANISATION))
+    graph.add((iri, _TYPE, _NAMED_INDIVIDUAL))
+    graph.add((iri, _LABEL, _literal(name.strip())))
     return iri
 
 
@@ -232,7 +262,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
         problems.append(("id", f"is {model_id!r} but the URL names {expected_id!r}"))
     subject = model_iri(model_id)
     graph = Graph()
-    graph.add((subject, RDF.type, OWL.NamedIndividual))
+    graph.add((subject, _TYPE, _NAMED_INDIVIDUAL))
 
     kind = data.get("kind")
     if kind is None:
@@ -240,7 +270,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     elif not isinstance(kind, str) or kind not in KINDS:
         problems.append(("kind", f"must be 'llm' or 'slm', not {_shown(kind)}"))
     else:
-        graph.add((subject, RDF.type, KINDS[str(kind)]))
+        graph.add((subject, _TYPE, KINDS[str(kind)]))
 
     for field_name, prop in SCALARS.items():
         value = data.get(field_name)
@@ -256,7 +286,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
         if isinstance(value, dict | list):
             problems.append(("releaseDate", "must be a date, YYYY-MM-DD"))
         else:
-            graph.add((subject, LMKG.releaseDate, _date_literal(value)))
+            graph.add((subject, _RELEASE_DATE, _date_literal(value)))
 
     if data.get("developer") is not None:
         for name in _as_list(data["developer"], "developer", problems):
@@ -264,7 +294,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
             if org is None:
                 problems.append(("developer", f"{name!r} is not a usable organisation name"))
             else:
-                graph.add((subject, LMKG.developedBy, org))
+                graph.add((subject, _DEVELOPED_BY, org))
 
     for field_name, prop in TEXT_LISTS.items():
         if data.get(field_name) is not None:
