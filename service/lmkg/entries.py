@@ -616,14 +616,17 @@ def entry_from_rdf(graph: Graph, *, expected_id: str | None = None) -> Entry:
 def with_provenance(entry: Entry, *, recorded_at: datetime | None = None) -> Entry:
     """Stamp the entry with the time it was recorded (prov:generatedAtTime)."""
     moment = (recorded_at or datetime.now(UTC)).replace(microsecond=0)
-    entry.graph.set(
-        (
-            entry.iri,
-            PROV.generatedAtTime,
-            Literal(moment.isoformat().replace("+00:00", "Z"), datatype=XSD.dateTime),
-        )
-    )
+    entry.graph.set((entry.iri, _GENERATED_AT, _moment_literal(moment)))
     return entry
+
+
+_GENERATED_AT = PROV.generatedAtTime
+
+
+@functools.lru_cache(maxsize=16)
+def _moment_literal(moment: datetime) -> Literal:
+    # A batch stamps its entries with one moment: one literal, not one per entry.
+    return Literal(moment.isoformat().replace("+00:00", "Z"), datatype=_DATE_TIME)
 
 
 def _text(graph: Graph, subject: URIRef, prop: URIRef) -> Any:

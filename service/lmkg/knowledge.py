@@ -38,6 +38,8 @@ from lmkg.vocab import (
     model_iri,
 )
 
+_TYPE = RDF.type  # DefinedNamespace attributes cost a microsecond each: read once
+
 
 class WriteMode(StrEnum):
     CREATE = "create"  # refuse an id that exists (POST)
@@ -67,7 +69,7 @@ class Assessment:
         if self.classification is not None:
             subject = self.classification.subject
             for cls in self.classification.inferred:
-                graph.add((subject, RDF.type, cls))
+                graph.add((subject, _TYPE, cls))
 
 
 @dataclass
