@@ -11,13 +11,17 @@ import json
 import os
 import subprocess
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from lmkg.api import create_app
 from lmkg.api.cache import ResponseCache
+from lmkg.config import Settings
+from lmkg.store import Store
 from tests.conftest import TOKEN, free_port, wait_for_port
 
 ENTRY = json.loads((Path(__file__).parent.parent / "data" / "valid-entries" / "minimal.json").read_text())
@@ -88,6 +92,54 @@ def test_etag_and_if_none_match(client: TestClient, auth: dict[str, str]) -> Non
     changed = client.get(f"/models/{MODEL}", headers={"If-None-Match": etag})
     assert changed.status_code == 200
     assert changed.json()["description"] == "retagged" and changed.headers["etag"] != etag
+
+
+def test_lists_named_queries_and_classes_are_fresh_after_a_write(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    def listed() -> int:
+        total: int = client.get("/models", params={"search": "TinyLlama"}).json()["total"]
+        return total
+
+    def headline() -> set[str]:
+        rows = client.get("/queries/portable-and-cheap-to-fine-tune").json()["rows"]
+        return {row["model"] for row in rows}
+
+    def members() -> str:
+        return client.get("/classes/SmallLanguageModel").text
+
+    before = (listed(), headline(), members())
+    assert before == (listed(), headline(), members())  # the second time from the cache, if kept
+    assert before[0] == 0 and MODEL not in before[2]
+    assert client.post("/models", json=ENTRY, headers=auth).status_code == 201
+    assert listed() == 1
+    assert any(m.endswith(f"/{MODEL}") for m in headline() - before[1])
+    assert MODEL in members()
+    assert client.delete(f"/models/{MODEL}", headers=auth).status_code == 204
+    assert (listed(), headline(), members()) == before
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"])
+def test_cors_headers_are_those_of_each_request(settings: Settings, store: Store) -> None:
+    """A kept answer must not carry the CORS headers of the request that first got it."""
+    cors = replace(settings, cors_origins=("https://a.example", "https://b.example"))
+    with TestClient(create_app(cors, store=store)) as client:
+        for origin in ("https://a.example", "https://b.example", "https://a.example"):
+            answer = client.get("/models/mistral-7b", headers={"Origin": origin})
+            assert answer.headers["access-control-allow-origin"] == origin
+        assert _cache(client).hits >= 2
+        stranger = client.get("/models/mistral-7b", headers={"Origin": "https://c.example"})
+        assert "access-control-allow-origin" not in stranger.headers
+
+
+@pytest.mark.parametrize("store_kind", ["embedded"])
+def test_errors_and_sparql_are_never_kept(client: TestClient) -> None:
+    for _ in range(2):
+        assert client.get("/models/no-such-model").status_code == 404
+        assert (
+            client.get("/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1"}).status_code == 200
+        )
+    assert len(_cache(client)) == 0
 
 
 @pytest.mark.parametrize("store_kind", ["embedded"])

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmkg import __version__
-from lmkg.api.cache import ResponseCache
+from lmkg.api.cache import KeptAnswers, ResponseCache
 from lmkg.config import Settings
 from lmkg.errors import (
     ConflictError,
@@ -332,6 +332,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         summary="A knowledge graph of language models: SPARQL, REST look-ups and validated writes.",
         lifespan=lifespan,
     )
+    # Innermost, so that CORS (and everything outside) handles kept answers like fresh ones.
+    app.add_middleware(KeptAnswers)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -14,13 +14,11 @@ from typing import Literal as TypingLiteral
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
-from lmkg.api.cache import Rendered, ResponseCache, cached_answer, rendered
 from lmkg.api.deps import KGDep, require_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.entries import (
@@ -448,28 +446,19 @@ def _negotiate(request: Request) -> str:
     return chosen
 
 
-async def _negotiated(request: Request, kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    """The entry in `media_type`, from the response cache while the store is unchanged.
-
-    A kept answer is sent from the event loop (reading the change count is a memory read);
-    only rendering, which queries the store, runs in a worker thread.
-    """
-
-    def render() -> Rendered:
-        if media_type in RDF_MEDIA_TYPES:
-            return rendered(_rdf_body(kg, model_id, media_type), media_type)
-        return rendered(JSONResponse(model_document(kg, model_id)).body, JSON_TYPE)
-
-    cache: ResponseCache = request.app.state.response_cache
-    # The change count is read before the queries run (lmkg.api.cache).
-    generation = kg.store.generation()
-    return await cached_answer(request, cache, generation, ("model", model_id, media_type), render)
+def _negotiated(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
+    """The entry in `media_type` (lmkg.api.cache keeps the answer while the store is unchanged)."""
+    if media_type in RDF_MEDIA_TYPES:
+        return Response(
+            _rdf_body(kg, model_id, media_type), media_type=media_type, headers={"Vary": "Accept"}
+        )
+    return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
 
 
 @router.get("/models/{model_id}", response_model=ModelEntry, responses=_READ_RESPONSES)
-async def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
+def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     """One model with what was inferred about it: JSON (also for text/html), or RDF by Accept."""
-    return await _negotiated(request, kg, model_id, _negotiate(request))
+    return _negotiated(kg, model_id, _negotiate(request))
 
 
 @router.get(
@@ -477,14 +466,14 @@ async def read_model(request: Request, kg: KGDep, model_id: ModelId) -> Response
     response_model=ModelEntry,
     responses={**_READ_RESPONSES, 303: {"description": "For text/html: the model's page in the browser UI."}},
 )
-async def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
+def resolve_model_iri(request: Request, kg: KGDep, model_id: ModelId) -> Response:
     """Dereference https://w3id.org/lmkg/model/{id}: RDF or JSON by Accept; for text/html (a
     browser following the IRI), 303 to the model's page in the browser UI."""
     media_type = _negotiate(request)
     if media_type == "text/html":
-        await run_in_threadpool(_entry_graph, kg, model_id)  # a 404 for an unknown model, not a redirect
+        _entry_graph(kg, model_id)  # a 404 for an unknown model, not a redirect to one
         return RedirectResponse(f"/#/models/{model_id}", status_code=status.HTTP_303_SEE_OTHER)
-    return await _negotiated(request, kg, model_id, media_type)
+    return _negotiated(kg, model_id, media_type)
 
 
 # -- writes --------------------------------------------------------------------------
