@@ -163,6 +163,14 @@ def test_the_cache_is_bounded(client: TestClient, auth: dict[str, str]) -> None:
     for model in listed:
         assert client.get(f"/models/{model['id']}").status_code == 200
     assert len(cache) == 3
+    cache.max_entries = 100
+    largest = max(len(client.get(f"/models/{m['id']}").content) for m in listed)
+    cache.max_bytes = 2 * largest
+    for model in listed:
+        client.get(f"/models/{model['id']}", headers={"Accept": "text/turtle"})
+        client.get(f"/models/{model['id']}")
+    assert cache.bytes <= cache.max_bytes and len(cache) <= 4
+    assert cache.bytes == sum(len(kept.body) for _, kept in cache._entries.values())
 
 
 def test_workers_never_serve_what_another_worker_overwrote(tmp_path: Path) -> None:

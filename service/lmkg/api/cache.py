@@ -7,7 +7,8 @@ what was asked (path, query string and Accept), with the store's change count
 while the count is unchanged, so a write anywhere in the store (this worker's, another
 worker's, a SPARQL Update, an import) makes every kept answer stale at once; nothing is
 invalidated by hand. A store that cannot tell (a remote one, written by others unseen) keeps
-nothing. Least recently used answers go first past LMKG_CACHE_ENTRIES; 0 turns the cache off.
+nothing. Least recently used answers go first past LMKG_CACHE_ENTRIES answers or 64 MiB
+(CACHE_BYTES) a worker; LMKG_CACHE_ENTRIES=0 turns the cache off.
 
 Only the routes in CACHED_ROUTES are kept: not /sparql (the engine's own path), not /health
 (it must show a dead store), not the UI's files. A kept answer skips routing, validation and
@@ -35,6 +36,9 @@ CACHED_ROUTES = re.compile(r"^/(models(/[^/]+(/explain)?)?|model/[^/]+|queries/[
 MAX_KEPT_BYTES = 2 * 1024 * 1024
 """A larger answer is sent as it comes, neither kept nor tagged."""
 
+CACHE_BYTES = 64 * 1024 * 1024
+"""What the kept answers of one worker may hold at most, whatever their number."""
+
 
 @dataclass(frozen=True)
 class Kept:
@@ -45,10 +49,12 @@ class Kept:
 
 
 class ResponseCache:
-    """At most `max_entries` answers, each valid for one store generation."""
+    """At most `max_entries` answers and `max_bytes` of bodies, each valid for one store generation."""
 
-    def __init__(self, max_entries: int) -> None:
+    def __init__(self, max_entries: int, *, max_bytes: int = CACHE_BYTES) -> None:
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._entries: OrderedDict[Hashable, tuple[int, Kept]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
@@ -65,13 +71,17 @@ class ResponseCache:
             return found[1]
 
     def put(self, key: Hashable, generation: int, answer: Kept) -> None:
-        if self.max_entries <= 0:
+        if self.max_entries <= 0 or len(answer.body) > self.max_bytes:
             return
         with self._lock:
+            replaced = self._entries.pop(key, None)
+            if replaced is not None:
+                self.bytes -= len(replaced[1].body)
             self._entries[key] = (generation, answer)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self.bytes += len(answer.body)
+            while len(self._entries) > self.max_entries or self.bytes > self.max_bytes:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.bytes -= len(dropped.body)
 
     def __len__(self) -> int:
         return len(self._entries)
