@@ -249,7 +249,7 @@ class KnowledgeGraph:
             outcome = self._assess_all(entries, known_ids=known_ids)
             if not outcome.written or (all_or_nothing and outcome.rejected):
                 return outcome
-            return self._commit(outcome, mode=mode, stamp=stamp)
+            return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
 
     def write_batches(
         self, batches: Iterable[Sequence[Entry]], *, mode: WriteMode, stamp: bool = True
@@ -267,10 +267,13 @@ class KnowledgeGraph:
             in_flight_ids: frozenset[str] = frozenset()
             for number, entries in enumerate(batches, start=1):
                 outcome = self._assess_all(entries, known_ids=in_flight_ids)
+                change = self._change(outcome, mode=mode, stamp=stamp)
                 if in_flight is not None:
                     yield in_flight.result()
                 in_flight_ids = frozenset(a.entry.id for a in outcome.written)
-                in_flight = writer.submit(self._commit, outcome, mode=mode, stamp=stamp)
+                # The writer thread only waits on the store: work in Python is done here, as a
+                # second thread doing it would wait for the GIL as long as it saved.
+                in_flight = writer.submit(self._commit, outcome, change, mode=mode)
                 if number % _COLLECT_EVERY == 0:
                     # The collector is paused throughout; rdflib graphs are reference cycles,
                     # so the batches written by now are freed here, a few at a time.
@@ -286,8 +289,32 @@ class KnowledgeGraph:
             (outcome.written if assessment.ok else outcome.rejected).append(assessment)
         return outcome
 
-    def _commit(self, outcome: WriteOutcome, *, mode: WriteMode, stamp: bool) -> WriteOutcome:
-        """Write an assessed batch's valid entries in one transaction."""
+    def _change(self, outcome: WriteOutcome, *, mode: WriteMode, stamp: bool) -> GraphWrite:
+        """The one transaction that writes an assessed batch's valid entries (stamped when
+        `stamp`) and their inferred triples, with the conditions the store checks with it."""
+        change = GraphWrite()
+        # Checked again by the store with the write itself: another process sharing the
+        # engine may have written the same id since the checks in _commit.
+        for assessment in outcome.written:
+            model_id = assessment.entry.id
+            if mode is WriteMode.CREATE:
+                change.require_absent[model_graph(model_id)] = (
+                    f"A model with id '{model_id}' exists already; PUT /models/{model_id} replaces it."
+                )
+            elif mode is WriteMode.REPLACE:
+                change.require_present[model_graph(model_id)] = (
+                    f"There is no model with id '{model_id}' to replace; POST /models creates one."
+                )
+        recorded_at = datetime.now(UTC)  # one transaction, one moment
+        for assessment in outcome.written:
+            entry = with_provenance(assessment.entry, recorded_at=recorded_at) if stamp else assessment.entry
+            change.replace[model_graph(entry.id)] = entry.graph
+            change.inferred_subjects.add(entry.iri)
+            assessment.add_inferred(change.inferred)
+        return change
+
+    def _commit(self, outcome: WriteOutcome, change: GraphWrite, *, mode: WriteMode) -> WriteOutcome:
+        """Write an assessed batch's change, after the checks its mode asks for."""
         if not outcome.written:
             return outcome
         with self._write_lock:
@@ -301,27 +328,6 @@ class KnowledgeGraph:
                     raise NotFoundError(
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
-            change = GraphWrite()
-            # Checked again by the store with the write itself: another process sharing the
-            # engine may have written the same id since the checks above.
-            for assessment in outcome.written:
-                model_id = assessment.entry.id
-                if mode is WriteMode.CREATE:
-                    change.require_absent[model_graph(model_id)] = (
-                        f"A model with id '{model_id}' exists already; PUT /models/{model_id} replaces it."
-                    )
-                elif mode is WriteMode.REPLACE:
-                    change.require_present[model_graph(model_id)] = (
-                        f"There is no model with id '{model_id}' to replace; POST /models creates one."
-                    )
-            recorded_at = datetime.now(UTC)  # one transaction, one moment
-            for assessment in outcome.written:
-                entry = (
-                    with_provenance(assessment.entry, recorded_at=recorded_at) if stamp else assessment.entry
-                )
-                change.replace[model_graph(entry.id)] = entry.graph
-                change.inferred_subjects.add(entry.iri)
-                assessment.add_inferred(change.inferred)
             self.store.write(change)
             outcome.committed = True
         return outcome
