@@ -57,8 +57,12 @@ _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
 
 def is_iri(text: str) -> bool:
     """Whether `text` is an absolute IRI that every store accepts (RFC 3987, as Oxigraph reads it:
-    no spaces or brackets, '%' only before two hex digits, no code points outside IRIs)."""
-    if not is_absolute_iri(text):
+    no spaces or brackets, '%' only before two hex digits, no code points outside IRIs).
+
+    Unicode spaces (U+00A0, U+2000 to U+200A, U+3000...) are refused too: RFC 3987 allows them,
+    Oxigraph stores them, but rdflib's N-Triples parser refuses them, so such an entry could
+    be written and not read back; in a source URL they are a paste error."""
+    if not is_absolute_iri(text) or any(c.isspace() for c in text):
         return False
     try:
         NamedNode(text)
