@@ -19,8 +19,12 @@ const routes = [
 ];
 
 let current = null;
+// Each navigation's number: the answer of one that a later navigation superseded (a token
+// replaced while its request was in flight, a second click) must not overwrite the page.
+let navigations = 0;
 
 async function route() {
+  const turn = ++navigations;
   const hash = location.hash.replace(/^#/, "") || "/models";
   const [rawPath, search = ""] = hash.split("?");
   const path = decodeURIComponent(rawPath);
@@ -40,10 +44,12 @@ async function route() {
   try {
     await render(main, match, new URLSearchParams(search), { samePage });
   } catch (error) {
+    if (turn !== navigations) return; // superseded: the later navigation shows its own answer
     // The API's answers are shown on the page; anything else is a fault of the page itself.
     if (!(error instanceof ApiError)) console.error(error);
     main.replaceChildren(el("h1", {}, title), errorBox(error));
   }
+  if (turn !== navigations) return;
   if (!samePage) main.querySelector("h1")?.focus();
 }
 
