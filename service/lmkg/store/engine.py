@@ -21,6 +21,7 @@ within half a second and frees the store's lock for the next start.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import logging
 import os
@@ -428,6 +429,7 @@ class _Engine:
         self.connections = itertools.count()
         self.running = 0
         self.idle = threading.Condition()
+        self.memory = _Memory()
 
     def serve_connection(self, conn: Connection) -> None:
         number = next(self.connections)
@@ -446,6 +448,7 @@ class _Engine:
                     self.writes.add(number)
             with self.idle:
                 self.running += 1
+            started = time.monotonic()
             try:
                 reply = _handle(self.store, op, args, kwargs)
                 try:
@@ -465,6 +468,8 @@ class _Engine:
                     with self.writes_changed:
                         self.writes.discard(number)
                         self.writes_changed.notify_all()
+            if time.monotonic() - started >= _HEAVY_SECONDS:
+                self.memory.release()
         conn.close()
 
     def restart(self, *, exclude: int, wait: float) -> None:
@@ -480,6 +485,42 @@ class _Engine:
         with self.idle:
             while self.running and time.monotonic() < deadline:
                 self.idle.wait(0.05)
+
+
+_HEAVY_SECONDS = 0.1
+"""A request that ran this long may have left much freed memory behind (see _Memory)."""
+
+
+class _Memory:
+    """Hands memory freed by heavy queries back to the system.
+
+    Oxigraph's hash joins and groupings allocate a lot and free it all when the query ends,
+    but glibc's allocator keeps the freed pages: four headline queries at once on 100,000
+    entries left the engine at 515 MB, against 180 MB after `malloc_trim` (which took 20 to
+    35 ms). So a request that ran at least _HEAVY_SECONDS asks, once its answer is sent, for
+    a trim; a thread of its own trims a moment later, once for all the requests that asked
+    meanwhile. Nothing happens where glibc is not the allocator.
+    """
+
+    def __init__(self) -> None:
+        self._asked = threading.Event()
+        try:
+            self._trim: Callable[[int], int] | None = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            self._trim = None
+        else:
+            threading.Thread(target=self._trimmer, name="lmkg-engine-trim", daemon=True).start()
+
+    def release(self) -> None:
+        self._asked.set()
+
+    def _trimmer(self) -> None:
+        assert self._trim is not None
+        while True:
+            self._asked.wait()
+            time.sleep(0.2)  # let requests ending together ask once
+            self._asked.clear()
+            self._trim(0)
 
 
 def _handle(store: Any, op: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[bool, Any]:
