@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +21,7 @@ from lmkg.api import create_app
 from lmkg.api.cache import ResponseCache
 from lmkg.config import Settings
 from lmkg.store import Store
-from tests.conftest import TOKEN, free_port, wait_for_port
+from tests.conftest import TOKEN
 
 ENTRY = json.loads((Path(__file__).parent.parent / "data" / "valid-entries" / "minimal.json").read_text())
 MODEL = ENTRY["id"]
@@ -175,23 +174,11 @@ def test_the_cache_is_bounded(client: TestClient, auth: dict[str, str]) -> None:
 
 def test_workers_never_serve_what_another_worker_overwrote(tmp_path: Path) -> None:
     """Two workers, each with its own cache, one engine: a write through either is seen by both."""
-    port = free_port()
-    env = {**os.environ, "LMKG_STORE": str(tmp_path / "store"), "LMKG_TOKEN": TOKEN}
-    env.pop("LMKG_ENGINE_SOCKET", None)
-    service = subprocess.Popen(
-        ["lmkg", "serve", "--workers", "2", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    from tests.reliability.harness import Service
+
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    try:
-        wait_for_port(port, timeout=60)
-        deadline = time.monotonic() + 60
-        while httpx.get(f"{url}/health", timeout=30).status_code != 200 and time.monotonic() < deadline:
-            time.sleep(0.2)
+    with Service(tmp_path / "store", workers=2) as service:
+        url = service.url
         assert httpx.post(f"{url}/models", json=_described("version 0"), headers=auth).status_code == 201
         for version in range(1, 6):
             # A fresh connection per request, so both workers answer and both keep the page.
@@ -202,13 +189,6 @@ def test_workers_never_serve_what_another_worker_overwrote(tmp_path: Path) -> No
             assert written.status_code == 200, written.text
         for _ in range(10):
             assert httpx.get(f"{url}/models/{MODEL}", timeout=30).json()["description"] == "version 5"
-    finally:
-        service.terminate()
-        try:
-            service.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(service.pid, 9)
-            service.wait()
 
 
 def test_a_new_engine_moves_the_change_count(tmp_path: Path) -> None:
