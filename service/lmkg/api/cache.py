@@ -34,7 +34,8 @@ CACHED_ROUTES = re.compile(r"^/(models(/[^/]+(/explain)?)?|model/[^/]+|queries/[
 """The GET routes whose answers are kept: pure functions of the store and the request."""
 
 MAX_KEPT_BYTES = 2 * 1024 * 1024
-"""A larger answer is sent as it comes, neither kept nor tagged."""
+"""An answer streamed in parts past this size is sent as it comes, neither kept nor tagged.
+An answer in one part (every JSON answer) is kept whole, up to the cache's byte budget."""
 
 CACHE_BYTES = 64 * 1024 * 1024
 """What the kept answers of one worker may hold at most, whatever their number."""
