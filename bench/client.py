@@ -79,11 +79,16 @@ def _process_burst(
         worker.start()
     for worker in workers:
         worker.join()
-    total = Burst(seconds=time.perf_counter() - started)
-    for burst in bursts:
-        total.latencies += burst.latencies
-        total.errors += burst.errors
-        for status, count in burst.statuses.items():
+    return _merged(bursts, seconds=time.perf_counter() - started)
+
+
+def _merged(parts: Sequence[Burst], *, seconds: float) -> Burst:
+    """One burst of the parts' requests, lasting `seconds`."""
+    total = Burst(seconds=seconds)
+    for part in parts:
+        total.latencies += part.latencies
+        total.errors += part.errors
+        for status, count in part.statuses.items():
             total.statuses[status] = total.statuses.get(status, 0) + count
     return total
 
@@ -106,13 +111,7 @@ class ClientPool:
             (base, list(requests), self.threads, seed + p * 104729, duration) for p in range(self.processes)
         ]
         parts = self._pool.starmap(_process_burst, jobs)
-        total = Burst(seconds=max(p.seconds for p in parts))
-        for part in parts:
-            total.latencies += part.latencies
-            total.errors += part.errors
-            for status, count in part.statuses.items():
-                total.statuses[status] = total.statuses.get(status, 0) + count
-        return total
+        return _merged(parts, seconds=max(p.seconds for p in parts))
 
     def sequential(self, base: str, requests: Sequence[Request]) -> Burst:
         """Each request once, one after the other, from one client (write latency)."""
