@@ -48,7 +48,9 @@ def test_validate_valid_entries_exits_0(store_dir: Path) -> None:
     result = lmkg(store_dir, "validate", *files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tinyllama-1.1b: conforms" in result.stdout
-    assert "PortableModel" in result.stdout
+    assert "portable: yes (size-rule)" in result.stdout
+    # An entry of undisclosed size: no evidence decides its traits.
+    assert "portable: unknown (none)" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["json", "turtle"])
@@ -75,7 +77,7 @@ def test_query_named_prints_a_table(store_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Phi-3-mini" in result.stdout
     assert "GPT-4" not in result.stdout
-    assert "(8 rows)" in result.stdout
+    assert "(10 rows)" in result.stdout
 
 
 def test_query_formats_and_params(store_dir: Path) -> None:
