@@ -84,7 +84,7 @@ def test_query_formats_and_params(store_dir: Path) -> None:
     result = lmkg(store_dir, "query", "models-by-kind", "--param", "kind=llm", "--format", "json")
     assert result.returncode == 0, result.stderr
     labels = {row["label"] for row in json.loads(result.stdout)}
-    assert labels == {"GPT-4", "Mistral 7B", "Llama 3", "Llama 3 8B", "Llama 3 70B"}
+    assert labels == {"GPT-4", "Mistral 7B", "Llama 3", "Llama 3 8B", "Llama 3 70B", "Llama 2 7B", "Llama 2 13B"}
     csv_out = lmkg(store_dir, "query", "models-by-kind", "--format", "csv")
     assert csv_out.stdout.splitlines()[0] == "model,label,parameterCount,sizeClass"
     bad = lmkg(store_dir, "query", "models-by-kind", "--param", "kind=medium")
@@ -156,8 +156,13 @@ def test_check_passes_on_the_project(store_dir: Path) -> None:
 def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> None:
     result = lmkg(store_dir, "explain", "orca-2-7b")
     assert result.returncode == 0, result.stderr
-    assert "it is a portable model" in result.stdout
-    assert "small language model SubClassOf has portability some high portability" in result.stdout
+    assert "portable: yes (size-rule): 7 billion parameters" in result.stdout
+    assert "it is a fits a laptop at 4 bits" not in result.stdout
+    assert "fits a laptop at 4 bits" in result.stdout  # the size rule's class, with its chain
+    assert "its parameter count is 7B" in result.stdout
+    # The source's generalisation is quoted as its view, never as the reason.
+    assert "(the source's view, not a reason)" in result.stdout
+    assert "SubClassOf has portability" not in result.stdout
     missing = lmkg(store_dir, "explain", "no-such-model")
     assert missing.returncode == 2 and "no model with id" in missing.stderr
 

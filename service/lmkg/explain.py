@@ -218,8 +218,11 @@ class Explainer:
             )
         else:
             definition = self.ontology.value(cls, SKOS.definition)
+            # Size rules are named as phrases ("fits a laptop at 4 bits"), not as nouns.
+            is_phrase = name.split(" ", 1)[0] in ("fits", "exceeds", "QLoRA", "active")
+            said = f"it is in “{name}”" if is_phrase else f"it is {_a(name)}"
             reason = Reason(
-                f"it is {_a(name)}: {definition}" if definition else f"it is {_a(name)}",
+                f"{said}: {definition}" if definition else said,
                 axiom=f"{name} EquivalentTo " + " and ".join(self._premise_text(p) for p in step.premises),
                 because=[
                     self._premise_reason(p, classification, graph, subject, memo) for p in step.premises
