@@ -163,8 +163,10 @@ def test_a_summary_has_every_field(client: TestClient) -> None:
         "portable": True,
         "cheapToFineTune": True,
         "fast": True,
+        "bases": {"portable": "observation", "cheapToFineTune": "size-rule", "fast": "size-rule"},
     }
     gpt4 = models["gpt-4"]
+    assert gpt4["bases"] == {"portable": "none", "cheapToFineTune": "none", "fast": "none"}
     assert gpt4["parameterCount"] is None and gpt4["openWeights"] is False
     assert gpt4["portable"] is None and gpt4["cheapToFineTune"] is None  # unknown, not "no"
     # Organisation labels are stored in every entry graph that names them: listed once.
