@@ -37,7 +37,7 @@ _MATCH = """
   OPTIONAL { ?model rdfs:label ?label }
   OPTIONAL { ?model lmkg:parameterCount ?parameterCount }
   OPTIONAL { ?model lmkg:releaseDate ?releaseDate }
-  OPTIONAL { ?model lmkg:license ?license }
+  OPTIONAL { ?model lmkg:licence ?license }
   OPTIONAL { ?model lmkg:openWeights ?openWeights }
 """
 

@@ -235,7 +235,7 @@ const FACT_LABELS = {
   license: "Licence",
   openWeights: "Open weights",
   description: "Description",
-  specializesIn: "Specialises in",
+  specialisesIn: "Specialises in",
   tasks: "Tasks",
   variantOf: "Variant of",
   fineTunedFrom: "Fine-tuned from",
