@@ -107,7 +107,7 @@ def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeG
 
     with pytest.raises(KeyboardInterrupt):
         import_epoch(kg, text, batch_size=1, after_batch=stop)
-    assert kg.count_models() == 14  # the examples and one imported entry
+    assert kg.count_models() == 16  # the 15 examples and one imported entry
     import_epoch(kg, text, batch_size=1)
     interrupted = _quads(kg)
     kg.store.update("DROP ALL")
