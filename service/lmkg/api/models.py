@@ -42,7 +42,7 @@ from lmkg.models_query import (
     find_models,
     source_claims,
 )
-from lmkg.store.base import values_clause
+from lmkg.store.sparqltext import values_clause
 from lmkg.vocab import GRAPH_INFERRED, GRAPH_SOURCE_NS, LMKG, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
