@@ -85,12 +85,11 @@ def _removing_and_adding(graphs: list[str], subjects: list[str], nquads: str) ->
 
 
 def _substitutable(query: sparqltext.SparqlText, bindings: Mapping[str, Identifier]) -> bool:
-    """Whether pyoxigraph's substitutions can bind these variables: it refuses one that a
-    SELECT does not project (pyoxigraph 0.5)."""
-    if query.form is not QueryForm.SELECT:
-        return query.form is not QueryForm.UPDATE
+    """Whether pyoxigraph's substitutions can bind these variables: 0.5 refuses a variable
+    that is not in the query's projection (a SELECT that does not list it, SELECT * or ASK
+    where it appears only in a FILTER), so only a SELECT that lists every one of them."""
     projected = query.projected_variables
-    return projected is None or projected.issuperset(bindings)
+    return projected is not None and projected.issuperset(bindings)
 
 
 class OxigraphStore:

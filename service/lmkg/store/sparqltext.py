@@ -11,8 +11,9 @@ sends is a constant in the module that runs it, a `.rq` file, or text built here
 
 Parameters. pyoxigraph binds variables with `Store.query(..., substitutions=...)`; the
 installed 0.5 refuses a variable that the SELECT does not project ("does not contains variable
-?x in its SELECT projection", checked on 0.5.x), so the embedded store uses substitutions for
-ASK, CONSTRUCT, DESCRIBE and a SELECT that projects every bound variable, and `with_values`
+?x in its SELECT projection", checked on 0.5.13; ASK refuses a variable used only in a
+FILTER the same way), so the embedded store uses substitutions for
+a SELECT that lists every bound variable in its projection, and `with_values`
 (one VALUES block at the start of WHERE, the one VALUES helper) for the rest and for remote
 stores, whose protocol has no bindings.
 
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
 
+import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
@@ -67,11 +69,17 @@ _IRI_TEXT_LIMIT = 100_000
 
 
 def iri(value: str) -> str:
-    """`<value>`; ValueError unless `value` is an absolute IRI (nothing can close the brackets)."""
+    """`<value>`; ValueError unless `value` is an absolute IRI (nothing can close the brackets)
+    that Oxigraph's IRI parser (RFC 3987) accepts, so that a write is never refused half-way."""
     text = _IRI_TEXT.get(value)
     if text is None:
-        if not is_absolute_iri(value) or _SURROGATE.search(value):
+        # Unicode spaces (U+00A0, U+2028...): Oxigraph stores them, rdflib cannot read them back.
+        if not is_absolute_iri(value) or _SURROGATE.search(value) or any(c.isspace() for c in value):
             raise ValueError(f"not an absolute IRI that SPARQL can write: {value!r}")
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            raise ValueError(f"not an IRI (RFC 3987): {value!r}: {exc}") from None
         if len(_IRI_TEXT) >= _IRI_TEXT_LIMIT:
             _IRI_TEXT.clear()
         text = _IRI_TEXT[str(value)] = f"<{value}>"
