@@ -18,7 +18,7 @@ from lmkg.store import sparqltext
 from lmkg.store.base import GraphWrite, RawResult, Row, check_conditions
 from lmkg.store.generation import ChangingLock, Generation
 from lmkg.store.prepared import PreparedWrite, prepare_write
-from lmkg.store.sparqltext import QueryForm, graph_has_triples_query, replacing_update
+from lmkg.store.sparqltext import graph_has_triples_query, replacing_update
 from lmkg.store.terms import to_oxigraph, to_rdflib
 from lmkg.vocab import GRAPH_INFERRED
 
