@@ -189,9 +189,9 @@ class QueryOutput:
 def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None = None) -> QueryOutput:
     """Run any query through the engine, keeping the SELECT column order."""
     read = sparqltext.read(text)
-    query = read.with_values(bindings)
     if read.form.makes_graph:
-        return QueryOutput(graph=store.construct(query))
+        return QueryOutput(graph=store.construct(text, bindings=bindings))
+    query = read.with_values(bindings)
     raw = store.execute(query, select_format="application/sparql-results+json", graph_format="text/turtle")
     document = json.loads(raw.body)
     if "boolean" in document:

@@ -9,9 +9,10 @@ A header is a block of lines at the top of a file:
     #+ param: minParameters: integer ; The smallest parameter count
 
 A parameter `name` is the SPARQL variable `?name`. Its value is parsed to the
-declared type and bound as a term (lmkg.store.sparqltext: the embedded engine's
-substitutions where it takes them, one VALUES block otherwise), never pasted
-into the query text as given. A parameter with no default and no value stays unbound,
+declared type and bound as an RDF term written by lmkg.store.sparqltext (one
+VALUES block at the start of WHERE: the result goes to the client serialised
+by the engine through Store.execute, which takes no substitutions), never
+pasted into the query text as given. A parameter with no default and no value stays unbound,
 so a query tests it with BOUND().
 """
 
