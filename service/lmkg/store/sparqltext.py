@@ -37,6 +37,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -53,7 +54,6 @@ _LANGUAGE = re.compile(r"[A-Za-z]+(?:-[A-Za-z0-9]+)*")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -82,7 +82,7 @@ def iri(value: str) -> str:
             raise ValueError(f"not an IRI (RFC 3987): {value!r}: {exc}") from None
         if len(_IRI_TEXT) >= _IRI_TEXT_LIMIT:
             _IRI_TEXT.clear()
-        text = _IRI_TEXT[str(value)] = f"<{value}>"
+        text = _IRI_TEXT[value] = f"<{value}>"
     return text
 
 
@@ -90,9 +90,11 @@ def literal(value: Literal) -> str:
     """`"text"`, `"text"@lang` or `"text"^^<datatype>`, in the one string form both SPARQL and
     N-Quads read; ValueError for a language tag or datatype that is not one."""
     lexical = str(value)
-    if _SURROGATE.search(lexical):
+    if not lexical.isascii() and _SURROGATE.search(lexical):
         raise ValueError(f"a literal holds a lone surrogate, which no RDF syntax can write: {lexical!r}")
-    text = '"' + lexical.translate(_ESCAPES) + '"'
+    # Four replaces measured faster than one str.translate on entry-sized text (C loops).
+    escaped = lexical.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    text = f'"{escaped}"'
     if value.language:
         if _LANGUAGE.fullmatch(value.language) is None:
             raise ValueError(f"not a language tag: {value.language!r}")
@@ -144,6 +146,8 @@ class TermWriter:
         return label
 
     def term(self, node: Node) -> str:
+        if type(node) is URIRef:  # the common case first: most terms of an entry are IRIs
+            return _IRI_TEXT.get(node) or iri(node)
         if isinstance(node, URIRef):
             return iri(node)
         if isinstance(node, Literal):
@@ -281,8 +285,7 @@ server (a segfault, not an error). Real queries chain a few dozen.
 """
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str  # iri, string, var, lang, pname, number, word (upper-cased), punct
     text: str
     start: int
