@@ -20,7 +20,7 @@ from lmkg.api.deps import SettingsDep, StoreDep, check_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.config import Settings
 from lmkg.store import Store, sparqltext
-from lmkg.store.sparqltext import QueryForm, is_absolute_iri
+from lmkg.store.sparqltext import QueryForm, is_writable_iri
 
 router = APIRouter(tags=["sparql"])
 
@@ -166,7 +166,7 @@ def _operation(pairs: list[tuple[str, str]]) -> Operation:
     }
     for name, iris in graphs.items():
         for iri in iris:
-            if not is_absolute_iri(iri):
+            if not is_writable_iri(iri):
                 raise _bad_request(f"'{name}' must be an absolute IRI, not {iri!r}")
     if updates and (graphs["default-graph-uri"] or graphs["named-graph-uri"]):
         raise _bad_request(

@@ -86,6 +86,16 @@ def iri(value: str) -> str:
     return text
 
 
+def is_writable_iri(value: str) -> bool:
+    """Whether `iri(value)` writes it: what a request's graph IRIs are checked with, so that a
+    value the writer would refuse is a client's 400, never a server's 500."""
+    try:
+        iri(value)
+    except ValueError:
+        return False
+    return True
+
+
 def literal(value: Literal) -> str:
     """`"text"`, `"text"@lang` or `"text"^^<datatype>`, in the one string form both SPARQL and
     N-Quads read; ValueError for a language tag or datatype that is not one."""
