@@ -20,8 +20,8 @@ from lmkg.entries import RDF_FORMATS, Entry, entry_from_json, entry_from_rdf, pa
 from lmkg.errors import EntryError, LmkgError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in
 from lmkg.ontology import export_ontology
-from lmkg.store import OxigraphStore, Store, open_store
-from lmkg.store.remote import query_form, term_from_json
+from lmkg.store import OxigraphStore, Store, open_store, sparqltext
+from lmkg.store.remote import term_from_json
 from lmkg.validation import ValidationReport
 
 
@@ -192,12 +192,10 @@ class QueryOutput:
 
 def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None = None) -> QueryOutput:
     """Run any query through the engine, keeping the SELECT column order."""
-    from lmkg.store.base import bind_values
-
-    query = bind_values(text, bindings)
-    form = query_form(text)
-    if form in ("CONSTRUCT", "DESCRIBE"):
-        return QueryOutput(graph=store.construct(query))
+    read = sparqltext.read(text)
+    if read.form.makes_graph:
+        return QueryOutput(graph=store.construct(text, bindings=bindings))
+    query = read.with_values(bindings)
     raw = store.execute(query, select_format="application/sparql-results+json", graph_format="text/turtle")
     document = json.loads(raw.body)
     if "boolean" in document:

@@ -33,7 +33,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from lmkg.collector import collector_paused
 from lmkg.errors import EntryError
-from lmkg.store.base import is_absolute_iri, nesting_depth
+from lmkg.store.sparqltext import is_absolute_iri, nesting_depth
 from lmkg.vocab import DATASET, LMKG, MODEL, OBSERVATION, ORG, STATEMENT, model_id_of, model_iri
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")

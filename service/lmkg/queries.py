@@ -9,8 +9,10 @@ A header is a block of lines at the top of a file:
     #+ param: minParameters: integer ; The smallest parameter count
 
 A parameter `name` is the SPARQL variable `?name`. Its value is parsed to the
-declared type and bound by the engine (Oxigraph's substitutions), never pasted
-into the query text. A parameter with no default and no value stays unbound,
+declared type and bound as an RDF term written by lmkg.store.sparqltext (one
+VALUES block at the start of WHERE: the result goes to the client serialised
+by the engine through Store.execute, which takes no substitutions), never
+pasted into the query text as given. A parameter with no default and no value stays unbound,
 so a query tests it with BOUND().
 """
 
@@ -29,6 +31,7 @@ from rdflib.term import Identifier
 
 from lmkg.entries import ID_PATTERN
 from lmkg.errors import LmkgError, NotFoundError
+from lmkg.store import sparqltext
 from lmkg.vocab import LMKG, PREFIXES, model_iri
 
 PARAM_TYPES = ("string", "integer", "decimal", "boolean", "date", "iri", "model", "class")
@@ -122,9 +125,7 @@ class NamedQuery:
 
     @property
     def form(self) -> str:
-        body = re.sub(r"#[^\n]*", "", self.text)
-        match = re.search(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", body, re.I)
-        return match.group(1).upper() if match else "SELECT"
+        return sparqltext.read(self.text).form.value
 
     def bindings(self, values: Mapping[str, str | None]) -> dict[str, Identifier]:
         """Typed bindings from text values; unknown names are refused."""

@@ -146,7 +146,8 @@ def test_json_entry_becomes_rdf_that_round_trips_or_is_refused(document: dict[st
     from pyoxigraph import Store as OxStore
 
     from lmkg.entries import ID_PATTERN, INPUT_FIELDS
-    from lmkg.store.base import GraphWrite, write_as_update
+    from lmkg.store.base import GraphWrite
+    from lmkg.store.sparqltext import update_for_write as write_as_update
     from lmkg.vocab import model_graph
 
     clean = all(_clean(t) for t in _strings(document)) and bool(ID_PATTERN.match(str(document["id"])))

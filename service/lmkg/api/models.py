@@ -43,7 +43,7 @@ from lmkg.models_query import (
     find_models,
     source_claims,
 )
-from lmkg.store.base import values_clause
+from lmkg.store.sparqltext import iri, values_clause
 from lmkg.vocab import GRAPH_INFERRED, GRAPH_SOURCE_NS, LMKG, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
@@ -362,7 +362,7 @@ def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
         raise _not_found(model_id) from None
 
 
-_ENTRY_INFERRED_CLAIMS = """PREFIX lmkg: <%(lmkg)s>
+_ENTRY_INFERRED_CLAIMS = """PREFIX lmkg: %(lmkg)s
 SELECT ?s ?p ?o ?class ?vs ?vp ?vo ?about ?text ?claimedKind ?curatorNote WHERE {
   { %(entry)s GRAPH ?entry { ?s ?p ?o } }
   UNION { %(inferred)s GRAPH ?inferred { ?model a ?class } }
@@ -385,7 +385,7 @@ def _entry_inferred_claims(
     """
     model = model_iri(model_id)
     query = _ENTRY_INFERRED_CLAIMS % {
-        "lmkg": str(LMKG),
+        "lmkg": iri(str(LMKG)),
         "entry": values_clause({"entry": model_graph(model_id)}),
         "inferred": values_clause({"inferred": GRAPH_INFERRED, "model": model}),
         "claims": values_clause({"model": model, "sourceGraphs": URIRef(str(GRAPH_SOURCE_NS))}),

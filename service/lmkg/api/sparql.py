@@ -7,7 +7,6 @@ everything and serialises the results; this module reads requests and negotiates
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
@@ -20,19 +19,8 @@ from starlette.concurrency import run_in_threadpool
 from lmkg.api.deps import SettingsDep, StoreDep, check_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.config import Settings
-from lmkg.errors import ForbiddenQueryError, QuerySyntaxError
-from lmkg.store import Store
-from lmkg.store.base import (
-    MAX_NESTING,
-    MAX_OPERATIONS,
-    declares_update_dataset,
-    is_absolute_iri,
-    load_sources,
-    nesting_depth,
-    operation_count,
-    service_endpoints,
-)
-from lmkg.store.remote import query_form
+from lmkg.store import Store, sparqltext
+from lmkg.store.sparqltext import QueryForm, is_writable_iri
 
 router = APIRouter(tags=["sparql"])
 
@@ -84,12 +72,6 @@ _FORMAT_OVERRIDES = {
     "nquads": "application/n-quads",
     "n-quads": "application/n-quads",
 }
-
-_UPDATE_START = re.compile(
-    r"\s*(?:(?:BASE|PREFIX\s+[^\s:]*:)\s*<[^>]*>\s*)*"
-    r"(INSERT|DELETE|LOAD|CLEAR|CREATE|DROP|COPY|MOVE|ADD|WITH)\b",
-    re.IGNORECASE,
-)
 
 
 class SD(DefinedNamespace):
@@ -184,7 +166,7 @@ def _operation(pairs: list[tuple[str, str]]) -> Operation:
     }
     for name, iris in graphs.items():
         for iri in iris:
-            if not is_absolute_iri(iri):
+            if not is_writable_iri(iri):
                 raise _bad_request(f"'{name}' must be an absolute IRI, not {iri!r}")
     if updates and (graphs["default-graph-uri"] or graphs["named-graph-uri"]):
         raise _bad_request(
@@ -266,68 +248,34 @@ def endpoint_iri(request: Request) -> str:
     return str(request.url.replace(query="", fragment=""))
 
 
-def check_service_clauses(text: str, settings: Settings) -> None:
-    """Refuse SERVICE to any endpoint not in LMKG_SERVICE_ALLOW: the engine would otherwise
-    fetch whatever address a user names, internal ones included, on the server's behalf.
-    Refuse nesting deeper than an engine's parser survives, too."""
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
-        raise ForbiddenQueryError(
-            f"The request nests groups, brackets or parentheses {depth} levels deep; "
-            f"this server accepts at most {MAX_NESTING}"
-        )
-    operations = operation_count(text)
-    if operations > MAX_OPERATIONS:
-        raise ForbiddenQueryError(
-            f"The request chains {operations} operators and clauses (UNION, OPTIONAL, MINUS, BIND, "
-            f"FILTER, GRAPH, groups, and operators such as ||, &&, +, !); this server accepts at most "
-            f"{MAX_OPERATIONS} in one query or update"
-        )
-    for endpoint in service_endpoints(text):
-        if endpoint is not None and endpoint in settings.service_allow:
-            continue
-        named = (
-            f"SERVICE <{endpoint}>" if endpoint is not None else "SERVICE with a variable or prefixed name"
-        )
-        allowed = ", ".join(f"<{e}>" for e in settings.service_allow) or "none"
-        raise ForbiddenQueryError(
-            f"{named} is refused: this server does not send requests to other endpoints on a "
-            f"user's behalf unless they are allowed (LMKG_SERVICE_ALLOW, a comma-separated list of "
-            f"full endpoint IRIs; allowed now: {allowed})"
-        )
-
-
 async def _run_query(store: Store, settings: Settings, operation: Operation, request: Request) -> Response:
     query = operation.query
     if query is None or not query.strip():
         raise _bad_request("The query is empty")
-    check_service_clauses(query, settings)
+    read = sparqltext.read(query)
+    read.check(settings.service_allow)
     accept = _requested(request.headers.get("accept"), operation.format)
     results_type = choose(_rewrite_accept(accept, _RESULTS_ALIASES), RESULTS_TYPES)
     graph_type = choose(_rewrite_accept(accept, _GRAPH_ALIASES), GRAPH_TYPES)
-    form = query_form(query)
-    makes_graph = form in ("CONSTRUCT", "DESCRIBE")
-    if (graph_type if makes_graph else results_type) is None:
-        raise _not_acceptable(accept, form, GRAPH_TYPES if makes_graph else RESULTS_TYPES)
-    try:
-        result = await run_in_threadpool(
-            store.execute,
-            query,
-            select_format=results_type or RESULTS_TYPES[0],
-            graph_format=graph_type or GRAPH_TYPES[0],
-            default_graph_uris=operation.default_graph_uris,
-            named_graph_uris=operation.named_graph_uris,
-            base_iri=endpoint_iri(request),
-            max_rows=settings.max_rows,
+    form = read.form
+    if form is QueryForm.UPDATE:
+        raise _bad_request(
+            "This looks like a SPARQL Update, not a query: send it by POST, as 'update=' in a form or "
+            f"with Content-Type: {UPDATE_TYPE}"
         )
-    except QuerySyntaxError as exc:
-        if _UPDATE_START.match(re.sub(r"#[^\n]*", "", query)):
-            raise _bad_request(
-                f"{exc}. This looks like a SPARQL Update: send it by POST, as 'update=' in a "
-                f"form or with Content-Type: {UPDATE_TYPE}"
-            ) from exc
-        raise
-    # The form was read from the text without a parser; the engine's answer decides.
+    if (graph_type if form.makes_graph else results_type) is None:
+        raise _not_acceptable(accept, form.value, GRAPH_TYPES if form.makes_graph else RESULTS_TYPES)
+    result = await run_in_threadpool(
+        store.execute,
+        query,
+        select_format=results_type or RESULTS_TYPES[0],
+        graph_format=graph_type or GRAPH_TYPES[0],
+        default_graph_uris=operation.default_graph_uris,
+        named_graph_uris=operation.named_graph_uris,
+        base_iri=endpoint_iri(request),
+        max_rows=settings.max_rows,
+    )
+    # The form was read from tokens, not parsed; the engine's answer decides.
     if (graph_type if result.kind == "graph" else results_type) is None:
         raise _not_acceptable(accept, result.kind.upper(), RESULTS_TYPES + GRAPH_TYPES)
     headers = {"Vary": "Accept"}
@@ -342,15 +290,9 @@ async def _run_update(store: Store, settings: Settings, operation: Operation, re
     check_write_token(settings, request.headers.get("authorization"))
     if update is None or not update.strip():
         raise _bad_request("The update is empty")
-    check_service_clauses(update, settings)
-    for source in load_sources(update):
-        if source is None or source not in settings.service_allow:
-            raise ForbiddenQueryError(
-                f"LOAD {'<' + source + '>' if source else 'of that source'} is refused: this server "
-                "does not fetch documents on a user's behalf unless their IRIs are allowed "
-                "(LMKG_SERVICE_ALLOW); send the data itself with INSERT DATA or POST /models"
-            )
-    if (operation.using_graph_uris or operation.using_named_graph_uris) and (declares_update_dataset(update)):
+    read = sparqltext.read(update)
+    read.check(settings.service_allow)
+    if (operation.using_graph_uris or operation.using_named_graph_uris) and read.declares_update_dataset:
         raise _bad_request(
             "using-graph-uri and using-named-graph-uri cannot be combined with an update that "
             "has its own USING or WITH clause (SPARQL 1.1 Protocol, section 2.2.3)"

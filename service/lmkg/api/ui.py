@@ -20,7 +20,7 @@ from lmkg.api.deps import KGDep
 from lmkg.entries import KINDS
 from lmkg.errors import NotFoundError
 from lmkg.models_query import capability_classes
-from lmkg.store.base import bind_values
+from lmkg.store import sparqltext
 from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_id_of
 
 router = APIRouter(tags=["browser UI"])
@@ -190,5 +190,5 @@ def read_bound_query(name: str, request: Request, kg: KGDep) -> BoundQuery:
         name=query.name,
         summary=query.summary,
         description=query.description,
-        text=bind_values(query.text, bindings),
+        text=sparqltext.read(query.text).with_values(bindings),
     )

@@ -14,19 +14,12 @@ from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, StoreError
-from lmkg.store.base import (
-    GraphWrite,
-    RawResult,
-    Row,
-    bind_values,
-    check_conditions,
-    graph_has_triples_query,
-    limit_solutions,
-    with_using_clauses,
-)
+from lmkg.store import sparqltext
+from lmkg.store.base import GraphWrite, RawResult, Row, check_conditions
 from lmkg.store.generation import ChangingLock, Generation
 from lmkg.store.prepared import PreparedWrite, prepare_write
-from lmkg.store.terms import to_rdflib
+from lmkg.store.sparqltext import graph_has_triples_query, replacing_update
+from lmkg.store.terms import to_oxigraph, to_rdflib
 from lmkg.vocab import GRAPH_INFERRED
 
 _RESULTS_FORMATS = {
@@ -77,18 +70,26 @@ def row_count(body: bytes, media_type: str, at_least: int) -> int:
 
 
 def _removing_and_adding(graphs: list[str], subjects: list[str], nquads: str) -> str:
-    """One SPARQL Update: drop `graphs`, delete the inferred triples of `subjects`, add `nquads`."""
-    inferred = str(ox.NamedNode(str(GRAPH_INFERRED)))
-    operations = [f"DROP SILENT GRAPH {ox.NamedNode(g)}" for g in graphs]
-    operations.extend(f"DELETE WHERE {{ GRAPH {inferred} {{ {ox.NamedNode(s)} ?p ?o }} }}" for s in subjects)
-    if nquads:
-        # Blank node labels are scoped to the request: one label, one node, in every GRAPH block.
-        quads = "\n".join(
-            f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}"
-            for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
-        )
-        operations.append("INSERT DATA {\n" + quads + "\n}")
-    return " ;\n".join(operations)
+    """One SPARQL Update: drop `graphs`, delete the inferred triples of `subjects`, add `nquads`.
+
+    The quads were written by sparqltext; parsed back here, each term is written again by
+    pyoxigraph's own N-Triples serialiser (str of a term), so nothing of the text is pasted.
+    """
+    blocks: dict[str, list[str]] = {}
+    for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        graph = q.graph_name
+        if not isinstance(graph, ox.NamedNode):
+            raise StoreError(f"a prepared write has a quad outside a named graph: {q}")
+        blocks.setdefault(graph.value, []).append(f"{q.subject} {q.predicate} {q.object} .\n")
+    return replacing_update(graphs, subjects, [(g, "".join(lines)) for g, lines in blocks.items()])
+
+
+def _substitutable(query: sparqltext.SparqlText, bindings: Mapping[str, Identifier]) -> bool:
+    """Whether pyoxigraph's substitutions can bind these variables: 0.5 refuses a variable
+    that is not in the query's projection (a SELECT that does not list it, SELECT * or ASK
+    where it appears only in a FILTER), so only a SELECT that lists every one of them."""
+    projected = query.projected_variables
+    return projected is not None and projected.issuperset(bindings)
 
 
 class OxigraphStore:
@@ -123,7 +124,16 @@ class OxigraphStore:
         named_graph_uris: Sequence[str] = (),
         base_iri: str | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        query = bind_values(query, bindings)
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None = None
+        if bindings:
+            read = sparqltext.read(query)
+            if _substitutable(read, bindings):
+                substitutions = {
+                    ox.Variable(name): to_oxigraph(sparqltext.constant_term(value))
+                    for name, value in bindings.items()
+                }
+            else:
+                query = read.with_values(bindings)
         try:
             if default_graph_uris or named_graph_uris:
                 # The protocol's dataset is exactly the graphs given (an empty default graph
@@ -133,8 +143,11 @@ class OxigraphStore:
                     base_iri=base_iri,
                     default_graph=[ox.NamedNode(g) for g in default_graph_uris],
                     named_graphs=[ox.NamedNode(g) for g in named_graph_uris],
+                    substitutions=substitutions,
                 )
-            return self._store.query(query, base_iri=base_iri, use_default_graph_as_union=True)
+            return self._store.query(
+                query, base_iri=base_iri, use_default_graph_as_union=True, substitutions=substitutions
+            )
         except SyntaxError as exc:
             raise _syntax_error(exc, query) from exc
         except OSError as exc:
@@ -183,7 +196,7 @@ class OxigraphStore:
     ) -> RawResult:
         imposed = False
         if max_rows is not None:
-            query, imposed = limit_solutions(query, max_rows)
+            query, imposed = sparqltext.read(query).with_limit(max_rows)
         result = self._run(
             query,
             None,
@@ -215,7 +228,7 @@ class OxigraphStore:
         using_named_graph_uris: Sequence[str] = (),
     ) -> None:
         # pyoxigraph takes no update dataset: the protocol's is written into the text.
-        update = with_using_clauses(update, using_graph_uris, using_named_graph_uris)
+        update = sparqltext.read(update).with_using(using_graph_uris, using_named_graph_uris)
         with self._write_lock:
             self._apply(update, base_iri=base_iri)
 

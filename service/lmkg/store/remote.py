@@ -24,21 +24,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import QuerySyntaxError, QueryTimeoutError, StoreError, StoreUnavailableError
-from lmkg.store.base import (
-    GraphWrite,
-    QueryGate,
-    RawResult,
-    Row,
-    bind_values,
-    check_conditions,
-    declares_update_dataset,
-    graph_has_triples_query,
-    has_relative_iri,
-    limit_solutions,
-    triples_block,
-    write_as_update,
-)
+from lmkg.store import sparqltext
+from lmkg.store.base import GraphWrite, QueryGate, RawResult, Row, check_conditions
 from lmkg.store.oxigraph import GRAPH_FORMATS, row_count
+from lmkg.store.sparqltext import QueryForm, graph_has_triples_query, iri, ntriples, update_for_write
 
 _LOCATED = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 
@@ -49,9 +38,9 @@ def with_base(text: str, base_iri: str | None) -> tuple[str, int]:
     The protocol has no parameter for a base IRI; without one a server resolves relative
     IRIs against its own URL, which clients of lmkg never see.
     """
-    if base_iri is None or not has_relative_iri(text):
+    if base_iri is None or not sparqltext.read(text).has_relative_iri:
         return text, 0
-    return f"BASE <{base_iri}>\n{text}", 1
+    return f"BASE {iri(base_iri)}\n{text}", 1
 
 
 def refusal_message(text: str, *, line_offset: int = 0) -> str:
@@ -61,17 +50,6 @@ def refusal_message(text: str, *, line_offset: int = 0) -> str:
         return f"The SPARQL store refused the request: {text[:2000]}"
     line, column, detail = match.groups()
     return f"SPARQL syntax error at line {int(line) - line_offset}, column {column}: {detail[:2000]}"
-
-
-_FORM = re.compile(r"\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
-
-
-def query_form(text: str) -> str:
-    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword outside comments and IRIs."""
-    body = re.sub(r"#[^\n]*", "", text)
-    body = re.sub(r"<[^>\s]*>", "<>", body)
-    match = _FORM.search(body)
-    return match.group(1).upper() if match else "SELECT"
 
 
 def term_from_json(binding: Mapping[str, Any]) -> Identifier:
@@ -225,7 +203,7 @@ class RemoteStore:
     # -- the Store protocol ----------------------------------------------------------
 
     def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
-        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        response = self._query(sparqltext.read(query).with_values(bindings), "application/sparql-results+json")
         document = json.loads(response.content)
         if "results" not in document:
             raise QuerySyntaxError("expected a SELECT query")
@@ -235,14 +213,14 @@ class RemoteStore:
         ]
 
     def ask(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> bool:
-        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        response = self._query(sparqltext.read(query).with_values(bindings), "application/sparql-results+json")
         document = json.loads(response.content)
         if "boolean" not in document:
             raise QuerySyntaxError("expected an ASK query")
         return bool(document["boolean"])
 
     def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
-        response = self._query(bind_values(query, bindings), "application/n-triples")
+        response = self._query(sparqltext.read(query).with_values(bindings), "application/n-triples")
         return Graph().parse(data=response.text, format="nt")
 
     def execute(
@@ -256,11 +234,12 @@ class RemoteStore:
         base_iri: str | None = None,
         max_rows: int | None = None,
     ) -> RawResult:
-        form = query_form(query)
-        media_type = graph_format if form in ("CONSTRUCT", "DESCRIBE") else select_format
+        read = sparqltext.read(query)
+        form = read.form
+        media_type = graph_format if form.makes_graph else select_format
         imposed = False
         if max_rows is not None:
-            query, imposed = limit_solutions(query, max_rows)
+            query, imposed = read.with_limit(max_rows)
         text, added_lines = with_base(query, base_iri)
         response = self._query(
             text,
@@ -269,7 +248,7 @@ class RemoteStore:
             named_graph_uris=named_graph_uris,
             line_offset=added_lines,
         )
-        kind = {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "ask"}.get(form, "select")
+        kind = "graph" if form.makes_graph else "ask" if form is QueryForm.ASK else "select"
         body = response.content
         if max_rows is None or kind == "ask":
             return RawResult(kind, media_type, body)
@@ -293,7 +272,7 @@ class RemoteStore:
         using_graph_uris: Sequence[str] = (),
         using_named_graph_uris: Sequence[str] = (),
     ) -> None:
-        if (using_graph_uris or using_named_graph_uris) and declares_update_dataset(update):
+        if (using_graph_uris or using_named_graph_uris) and sparqltext.read(update).declares_update_dataset:
             raise ValueError(
                 "using-graph-uri and using-named-graph-uri cannot be combined with an update "
                 "that has its own USING or WITH"
@@ -317,7 +296,7 @@ class RemoteStore:
         # The conditions are checked first, in a request of their own: unlike the embedded
         # store's, they are not atomic with the write when other services write too.
         check_conditions(change, lambda g: self.ask(graph_has_triples_query(g)))
-        self.update(write_as_update(change))
+        self.update(update_for_write(change))
 
     def graph(self, graph_iri: URIRef) -> Graph:
         rows = self.construct(
@@ -329,7 +308,7 @@ class RemoteStore:
         if self.endpoints.graphs is None:
             self.write(GraphWrite(replace={graph_iri: data}))
             return
-        body = triples_block(data).encode("utf-8")
+        body = ntriples(data).encode("utf-8")
         self._send(
             "PUT",
             self.endpoints.graphs,
