@@ -470,8 +470,11 @@ def _stated_value(
 
 def _statement_iri(model_id: str, item: Mapping[str, Any]) -> URIRef:
     """A statement's IRI from what it says, so that the same statement read twice is one node."""
+    # "source": x and "sources": [x] are one statement (a response gives "sources").
+    raw = item.get("sources", item.get("source"))
+    sources = sorted(str(s) for s in (raw if isinstance(raw, list) else [raw]))
     key = json.dumps(
-        [item.get("field"), item.get("value"), item.get("sources", item.get("source")), item.get("sourceKind")],
+        [item.get("field"), item.get("value"), sources, item.get("sourceKind")],
         sort_keys=True,
         default=str,
     )
