@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from rdflib import Graph
@@ -38,7 +39,7 @@ _JARS = [
     "httpcore",
     "commons-logging",
 ]
-_SOURCE = Path(__file__).parent / "java" / "OwlConvert.java"
+_SOURCE = Path(str(resources.files("lmkg") / "java" / "OwlConvert.java"))  # package data, on disk
 _cache: dict[str, bytes] = {}
 
 
