@@ -44,7 +44,9 @@ _cache: dict[str, bytes] = {}
 
 
 class OwlApiUnavailableError(LmkgError):
-    """Java or the OWL API is missing."""
+    """Java or the OWL API is missing: this server cannot write OWL/XML (the other formats work)."""
+
+    status = 501
 
 
 def _classpath() -> str:
