@@ -30,7 +30,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from lmkg.collector import collector_paused
 from lmkg.errors import EntryError
 from lmkg.store.base import is_absolute_iri, nesting_depth
 from lmkg.vocab import LMKG, MODEL, ORG, model_id_of, model_iri
@@ -327,10 +326,8 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
 
 
 def entries_from_json(documents: Iterable[object]) -> list[Entry]:
-    """Map a batch of JSON model entries to RDF (the first that cannot be mapped raises
-    EntryError), with the cyclic garbage collector paused: see lmkg.collector."""
-    with collector_paused():
-        return [entry_from_json(document) for document in documents]
+    """Map a batch of JSON model entries to RDF (the first that cannot be mapped raises EntryError)."""
+    return [entry_from_json(document) for document in documents]
 
 
 def _shown(value: object) -> str:

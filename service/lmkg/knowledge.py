@@ -18,7 +18,6 @@ from enum import StrEnum
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError
@@ -91,8 +90,9 @@ _INFERRED_TYPES = "SELECT ?class WHERE { GRAPH ?inferred { ?model a ?class } }"
 
 
 _COLLECT_EVERY = 5
-"""Batches between two garbage collections in write_batches: a collection walks the whole heap
-(0.1 s with 100,000 documents in memory), and five batches of garbage are some tens of MB."""
+"""Batches between two garbage collections in write_batches, when a batch import has paused the
+collector: a collection walks the whole heap (0.1 s with 100,000 documents in memory), and five
+batches of garbage are some tens of MB."""
 
 
 class KnowledgeGraph:
@@ -245,11 +245,10 @@ class KnowledgeGraph:
         With mode CREATE or REPLACE a single entry that exists (or does not) raises
         ConflictError or NotFoundError before anything is written.
         """
-        with collector_paused():
-            outcome = self._assess_all(entries, known_ids=known_ids)
-            if not outcome.written or (all_or_nothing and outcome.rejected):
-                return outcome
-            return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
+        outcome = self._assess_all(entries, known_ids=known_ids)
+        if not outcome.written or (all_or_nothing and outcome.rejected):
+            return outcome
+        return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
 
     def write_batches(
         self, batches: Iterable[Sequence[Entry]], *, mode: WriteMode, stamp: bool = True
@@ -262,7 +261,7 @@ class KnowledgeGraph:
         the batch being written. The first write that fails raises, and nothing after it is
         written; a consumer that stops early stops after the write in progress.
         """
-        with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="lmkg-writer") as writer:
+        with ThreadPoolExecutor(1, thread_name_prefix="lmkg-writer") as writer:
             in_flight: Future[WriteOutcome] | None = None
             in_flight_ids: frozenset[str] = frozenset()
             for number, entries in enumerate(batches, start=1):
@@ -274,9 +273,9 @@ class KnowledgeGraph:
                 # The writer thread only waits on the store: work in Python is done here, as a
                 # second thread doing it would wait for the GIL as long as it saved.
                 in_flight = writer.submit(self._commit, outcome, change, mode=mode)
-                if number % _COLLECT_EVERY == 0:
-                    # The collector is paused throughout; rdflib graphs are reference cycles,
-                    # so the batches written by now are freed here, a few at a time.
+                if number % _COLLECT_EVERY == 0 and not gc.isenabled():
+                    # A batch import pauses the collector (lmkg.collector); rdflib graphs are
+                    # reference cycles, so the batches written by now are freed here.
                     gc.collect()
             if in_flight is not None:
                 yield in_flight.result()
