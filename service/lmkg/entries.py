@@ -293,6 +293,10 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
 
     if data.get("developer") is not None:
         for name in _as_list(data["developer"], "developer", problems):
+            if isinstance(name, str) and re.match(r"^https?://", name) and is_iri(name):
+                # An IRI names a stored organisation: the knowledge graph adds its name.
+                graph.add((subject, _DEVELOPED_BY, URIRef(name)))
+                continue
             org = organisation(graph, str(name))
             if org is None:
                 problems.append(("developer", f"{name!r} is not a usable organisation name"))
