@@ -1,10 +1,11 @@
-"""Explanations: why an entry is in each class it was inferred into, from facts to conclusion.
+"""Explanations: each verdict with the evidence and rule that decided it, and why an entry is
+in each class it was inferred into, from facts to conclusion.
 
-The fast path records, for every class it concludes, the rule and premises
-it used (reasoning.Step); this module walks those records back to the
-entry's own statements and cites each axiom with the source sentence it
-states. It also says where the source document, the data and the size
-threshold disagree.
+The fast path records, for every class it concludes, the rule and premises it used
+(reasoning.Step); this module walks those records back to the entry's own statements. The
+verdicts (lmkg.evidence) come first, each with its basis. What the source document says of the
+model's category is quoted apart, as the source's view, hedge included: it is never a reason.
+It also says where the source document, the data and the size threshold disagree.
 """
 
 from __future__ import annotations
@@ -15,9 +16,32 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDFS, SKOS
 
+from lmkg.evidence import TRAITS, Verdict, verdicts
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.reasoning import Classification, Premise
 from lmkg.vocab import GRAPH_SOURCE, LMKG, model_iri
+
+_CATEGORY_CLAIMS = """
+PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
+SELECT ?claim ?text ?hedge ?section (GROUP_CONCAT(STR(?trait); SEPARATOR=" ") AS ?traits) WHERE {
+  ?model a ?category .
+  ?claim a lmkg:CategoryClaim ; lmkg:aboutCategory ?category ; lmkg:claimText ?text ; lmkg:hedge ?hedge ;
+         lmkg:claimedTrait ?trait .
+  OPTIONAL { ?claim lmkg:section ?section }
+}
+GROUP BY ?claim ?text ?hedge ?section
+ORDER BY ?claim
+"""
+
+# The trait values a category claim may ascribe, as the verdict they would give.
+_CLAIMED_VERDICT: dict[str, tuple[str, bool]] = {
+    str(LMKG.HighPortability): ("portable", True),
+    str(LMKG.LowPortability): ("portable", False),
+    str(LMKG.LowFineTuningCost): ("cheapToFineTune", True),
+    str(LMKG.HighFineTuningCost): ("cheapToFineTune", False),
+    str(LMKG.FastProcessing): ("fast", True),
+    str(LMKG.SlowProcessing): ("fast", False),
+}
 
 _CLAIMS = """
 PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
@@ -67,20 +91,75 @@ class Explanation:
     label: str
     conclusions: dict[str, Reason]
     disagreements: list[str]
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    source_view: list[dict[str, Any]] = field(default_factory=list)
+
+    def generalisation_versus_evidence(self) -> list[dict[str, Any]]:
+        """For each verdict the source's category claims speak to: what they would say, what the
+        model's own evidence says, and whether the two agree (None when the evidence is silent)."""
+        said: dict[str, tuple[bool, str, str]] = {}
+        for claim in self.source_view:
+            for trait in claim.get("traits", []):
+                if trait in _CLAIMED_VERDICT:
+                    name, value = _CLAIMED_VERDICT[trait]
+                    said.setdefault(name, (value, claim["text"], claim["hedge"]))
+        rows = []
+        for trait in TRAITS:
+            if trait.name not in said:
+                continue
+            value, text, hedge = said[trait.name]
+            evidence = self.verdicts.get(trait.name)
+            known = evidence.value if evidence is not None else None
+            rows.append(
+                {
+                    "trait": trait.name,
+                    "sourceSays": value,
+                    "sourceText": text,
+                    "hedge": hedge,
+                    "evidenceSays": known,
+                    "basis": str(evidence.basis) if evidence is not None else "none",
+                    "agrees": None if known is None else known == value,
+                }
+            )
+        return rows
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.model_id,
             "label": self.label,
+            "verdicts": {name: verdict.as_json() for name, verdict in self.verdicts.items()},
             "conclusions": [{"class": cls, **reason.as_json()} for cls, reason in self.conclusions.items()],
+            "sourceView": self.source_view,
+            "generalisationVersusEvidence": self.generalisation_versus_evidence(),
             "disagreements": self.disagreements,
         }
 
     def as_text(self) -> str:
-        lines = [f"Why {self.label} ({self.model_id}) is in each class it was inferred into:"]
+        lines = [f"What the evidence about {self.label} ({self.model_id}) decides:"]
+        for trait in TRAITS:
+            verdict = self.verdicts.get(trait.name)
+            if verdict is not None:
+                value = {True: "yes", False: "no", None: "unknown"}[verdict.value]
+                lines.append(f"- {trait.label}: {value} ({verdict.basis}): {verdict.detail}")
+        lines.append("")
+        lines.append(f"Why {self.label} ({self.model_id}) is in each class it was inferred into:")
         for reason in self.conclusions.values():
             lines.extend(reason.lines(0))
         lines.append("")
+        if self.source_view:
+            lines.append("What the source document says of its category (the source's view, not a reason):")
+            for claim in self.source_view:
+                hedge = f" [hedge: {claim['hedge']}]" if claim["hedge"] != "none" else ""
+                lines.append(f'- "{claim["text"]}"{hedge}')
+            lines.append("")
+            words = {True: "yes", False: "no", None: "unknown"}
+            for row in self.generalisation_versus_evidence():
+                verdict = {True: "agree", False: "DIFFER", None: "evidence silent"}[row["agrees"]]
+                lines.append(
+                    f"- {row['trait']}: the source's generalisation says {words[row['sourceSays']]}, "
+                    f"the evidence says {words[row['evidenceSays']]} ({verdict})"
+                )
+            lines.append("")
         if self.disagreements:
             lines.append("Where the source, the data and the threshold disagree:")
             lines.extend(f"- {d}" for d in self.disagreements)
@@ -117,21 +196,6 @@ class Explainer:
         value = self.ontology.value(term, RDFS.label)
         return str(value) if value is not None else (term.fragment or str(term).rsplit("/", 1)[-1])
 
-    def _source_statement(self, cls: URIRef, prop: URIRef) -> str | None:
-        """The source sentence about `cls` that mentions the trait, if one does."""
-        statements = [str(s) for s in self.ontology.objects(cls, LMKG.sourceStatement)]
-        keywords = {
-            LMKG.hasPortability: "portab",
-            LMKG.hasFineTuningCost: "fine-tuning",
-            LMKG.hasResourceDemand: "resource",
-            LMKG.hasProcessingSpeed: "speed",
-            LMKG.hasGenerationScope: "generation",
-            LMKG.hasTrainingDataScope: "dataset",
-        }
-        keyword = keywords.get(prop)
-        matching = [s for s in statements if keyword and keyword in s.lower()]
-        return matching[0] if matching else (statements[0] if statements else None)
-
     def explain(self, model_id: str) -> Explanation:
         graph = self.kg.entry_graph(model_id)
         subject = model_iri(model_id)
@@ -142,7 +206,23 @@ class Explainer:
             str(cls): self._reason(cls, classification, graph, subject, memo)
             for cls in sorted(classification.inferred)
         }
-        return Explanation(model_id, label, conclusions, self._disagreements(graph, subject))
+        found = verdicts(graph, subject, classification.types)
+        return Explanation(
+            model_id, label, conclusions, self._disagreements(graph, subject), found, self._source_view(subject)
+        )
+
+    def _source_view(self, subject: URIRef) -> list[dict[str, str]]:
+        """The source document's sentences about the model's category, with their hedges."""
+        rows = self.kg.store.select(_CATEGORY_CLAIMS, bindings={"model": subject})
+        return [
+            {
+                "text": str(row["text"]),
+                "hedge": str(row["hedge"]),
+                "section": str(row.get("section", "")),
+                "traits": sorted(str(row.get("traits", "")).split()),
+            }
+            for row in rows
+        ]
 
     def _asserted(self, cls: URIRef, graph: Graph, subject: URIRef) -> Reason:
         basis = graph.value(subject, LMKG.kindBasis)
@@ -192,8 +272,11 @@ class Explainer:
             )
         else:
             definition = self.ontology.value(cls, SKOS.definition)
+            # Size rules are named as phrases ("fits a laptop at 4 bits"), not as nouns.
+            is_phrase = name.split(" ", 1)[0] in ("fits", "exceeds", "QLoRA", "active")
+            said = f"it is in “{name}”" if is_phrase else f"it is {_a(name)}"
             reason = Reason(
-                f"it is {_a(name)}: {definition}" if definition else f"it is {_a(name)}",
+                f"{said}: {definition}" if definition else said,
                 axiom=f"{name} EquivalentTo " + " and ".join(self._premise_text(p) for p in step.premises),
                 because=[
                     self._premise_reason(p, classification, graph, subject, memo) for p in step.premises
@@ -230,7 +313,6 @@ class Explainer:
                 f"it has {self.label(premise.filler)}, because every {self.label(premise.cls)} has",
                 axiom=f"{self.label(premise.cls)} SubClassOf {self.label(premise.prop)} some "
                 f"{self.label(premise.filler)}",
-                source_statement=self._source_statement(premise.cls, premise.prop),
                 because=[self._reason(premise.cls, classification, graph, subject, memo)],
             )
         return Reason(
