@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from lmkg.collector import collector_paused
 from lmkg.commands import opened
 from lmkg.config import Settings
 from lmkg.entries import entries_from_json
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env({**os.environ, "LMKG_STORE": str(args.store)})
     started = time.perf_counter()
     documents = json.loads(args.entries.read_text(encoding="utf-8"))
-    with opened(settings) as kg:
+    with collector_paused(), opened(settings) as kg:  # a batch import: see lmkg.collector
         opened_at = time.perf_counter()
         written = rejected = 0
         batches = (

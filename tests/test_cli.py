@@ -179,3 +179,16 @@ def test_import_epoch_with_report(store_dir: Path, tmp_path: Path) -> None:
     assert rows[0] == "row,model,reason" and len(rows) == 6
     ask = "ASK { <https://w3id.org/lmkg/model/twin> a <https://w3id.org/lmkg/ontology#PortableModel> }"
     assert lmkg(store_dir, "query", ask).stdout.strip() == "true"
+
+
+def test_load_resolves_organisations_named_by_iri(store_dir: Path, tmp_path: Path) -> None:
+    """`lmkg load` of entries naming a stored organisation by IRI (JSON, Turtle, JSON-LD)."""
+    files = [str(p) for p in sorted((DATA / "references").iterdir())]
+    result = lmkg(store_dir, "load", *files)
+    assert result.returncode == 0, result.stdout + result.stderr
+    unknown = tmp_path / "unknown.ttl"
+    text = (DATA / "references" / "developer-by-iri.ttl").read_text(encoding="utf-8")
+    unknown.write_text(text.replace("org:microsoft", "org:no-such-lab"), encoding="utf-8")
+    refused = lmkg(store_dir, "validate", str(unknown))
+    assert refused.returncode == 1
+    assert "<https://w3id.org/lmkg/org/no-such-lab> is not an organisation" in refused.stdout

@@ -19,6 +19,7 @@ from typing import Any
 from rdflib import Literal
 
 from lmkg import __version__
+from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.errors import LmkgError
 
@@ -54,7 +55,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import load_files
 
-    outcome = load_files(settings, [Path(f) for f in args.files])
+    with collector_paused():  # a batch load: this process does nothing else
+        outcome = load_files(settings, [Path(f) for f in args.files])
     _print(outcome.render("text"))
     return EXIT_OK if outcome.conforms else EXIT_NONCONFORMING
 
@@ -80,7 +82,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import opened
     from lmkg.importers.epoch import import_epoch_file
 
-    with opened(settings) as kg:
+    with collector_paused(), opened(settings) as kg:  # a batch import: see lmkg.collector
         report = import_epoch_file(kg, Path(args.file), batch_size=args.batch_size)
     _print(report.as_text())
     if args.report_csv:

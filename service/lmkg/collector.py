@@ -7,6 +7,12 @@ holds (in an import, the whole data set read into memory). Measured on 10,000 en
 that was half of the import's time. A batch's objects live until the batch is written, so
 collecting while it is built finds nothing to free; once the batch is done, the collector
 runs again as before and frees whatever cycles the batch left.
+
+The collector is one per process, so a pause is for a process that is a batch import and
+nothing else: `lmkg import` and `lmkg load` (lmkg.cli) and bench/bulk.py pause it around their
+whole run. The serving process never does, not even for POST /models or /imports/epoch: there
+a pause would stop collection for every request served meanwhile, and overlapping writes could
+keep it stopped (tests/regressions/test_serving_keeps_the_collector.py).
 """
 
 from __future__ import annotations

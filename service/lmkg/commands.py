@@ -17,8 +17,8 @@ from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import RDF_FORMATS, Entry, entry_from_json, entry_from_rdf, parse_json, parse_rdf
-from lmkg.errors import EntryError, LmkgError
-from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in
+from lmkg.errors import EntryError, InputError, LmkgError
+from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in, organisations_named
 from lmkg.ontology import export_ontology
 from lmkg.store import OxigraphStore, Store, open_store, sparqltext
 from lmkg.store.remote import term_from_json
@@ -52,7 +52,7 @@ class FileEntries:
 def read_entry_file(path: Path) -> FileEntries:
     """Entries from a JSON file (an object or a list of them) or an RDF file (one or more models)."""
     if not path.is_file():
-        raise LmkgError(f"{path}: no such file")
+        raise InputError(f"{path}: no such file")
     suffix = path.suffix.lower()
     body = path.read_bytes()
     result = FileEntries(path)
@@ -73,7 +73,7 @@ def read_entry_file(path: Path) -> FileEntries:
                 result.entries.append(entry_from_rdf(graph))  # raises: says what is missing
         else:
             known = ", ".join(sorted(k for k in RDF_FORMATS if k.startswith("."))) + ", .json"
-            raise LmkgError(f"{path}: cannot tell the format from the suffix {suffix!r}; use {known}")
+            raise InputError(f"{path}: cannot tell the format from the suffix {suffix!r}; use {known}")
     except EntryError as exc:
         result.problems.extend(exc.problems)
     return result
@@ -158,7 +158,8 @@ def validate_files(settings: Settings, paths: Sequence[Path]) -> EntriesOutcome:
         kg = KnowledgeGraph(store, settings)
         kg.ensure_seeded()
         batch = frozenset(e.id for e in entries)
-        assessments = [kg.assess(e, batch_ids=batch) for e in entries]
+        organisations = organisations_named(entries)
+        assessments = [kg.assess(e, batch_ids=batch, batch_organisations=organisations) for e in entries]
     finally:
         store.close()
     return EntriesOutcome(files, assessments)
@@ -171,7 +172,10 @@ def load_files(settings: Settings, paths: Sequence[Path]) -> EntriesOutcome:
     with opened(settings) as kg:
         if any(f.problems for f in files):
             batch = frozenset(e.id for e in entries)
-            return EntriesOutcome(files, [kg.assess(e, batch_ids=batch) for e in entries])
+            organisations = organisations_named(entries)
+            return EntriesOutcome(
+                files, [kg.assess(e, batch_ids=batch, batch_organisations=organisations) for e in entries]
+            )
         outcome = kg.write(entries, mode=WriteMode.UPSERT, all_or_nothing=True)
         assessments = outcome.written + outcome.rejected
         return EntriesOutcome(files, assessments, stored=outcome.committed)
@@ -214,13 +218,13 @@ def run_query(settings: Settings, query: str, params: Mapping[str, str]) -> Quer
         if query.startswith("@"):
             text = Path(query[1:]).read_text(encoding="utf-8")
             if params:
-                raise LmkgError("--param applies to named queries only")
+                raise InputError("--param applies to named queries only")
             return execute(kg.store, text)
         if re.fullmatch(r"[a-z0-9-]+", query):
             named = kg.queries.get(query)
             return execute(kg.store, named.text, named.bindings(params))
         if params:
-            raise LmkgError("--param applies to named queries only")
+            raise InputError("--param applies to named queries only")
         return execute(kg.store, query)
 
 
@@ -338,7 +342,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
         return
     if not settings.is_remote and not settings.engine_process:
-        raise LmkgError(
+        raise InputError(
             "--workers > 1 on the embedded store needs its engine process (LMKG_ENGINE=process): "
             "the store can be opened by one process at a time"
         )

@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-"""The checkout lmkg is installed from (editable install): ontology/, shapes/, queries/ live here."""
+
+def package_data(name: str) -> Path:
+    """A directory of data shipped inside the package: `ontology`, `shapes` or `queries`.
+
+    They are read from lmkg/assets/ through importlib.resources, so a wheel, `pip install .`
+    and an editable install find them alike (in a checkout, lmkg/assets/ holds symlinks to the
+    top-level ontology/, shapes/ and queries/). A real directory is required: the Java tools
+    (the OWL API, HermiT) are given file names, so lmkg does not run from a zip.
+    """
+    found = resources.files("lmkg") / "assets" / name
+    if not isinstance(found, Path) or not found.is_dir():
+        raise RuntimeError(
+            f"lmkg's package data '{name}' is missing (looked for {found}): reinstall lmkg from "
+            "a wheel or with 'pip install .'; it cannot run from a zip file"
+        )
+    return found
 
 
 def shared_dir() -> Path:
-    """The team's shared folder beside the checkout (tools, data, the source document)."""
+    """The team's shared folder (tools, data, the source document), for checks and tests run from
+    a checkout: LMKG_SHARED_DIR, else `shared` beside the checkout, else /work/shared."""
     configured = os.environ.get("LMKG_SHARED_DIR")
     if configured:
         return Path(configured)
-    beside = PROJECT_ROOT.parent / "shared"
+    beside = Path(__file__).resolve().parents[3] / "shared"
     return beside if beside.is_dir() else Path("/work/shared")
 
 
@@ -46,9 +62,9 @@ class Settings:
     engine_process: bool = True
     engine_socket: str | None = None
     cors_origins: tuple[str, ...] = ()
-    ontology_dir: Path = PROJECT_ROOT / "ontology"
-    shapes_dir: Path = PROJECT_ROOT / "shapes"
-    queries_dir: Path = PROJECT_ROOT / "queries"
+    ontology_dir: Path = field(default_factory=lambda: package_data("ontology"))
+    shapes_dir: Path = field(default_factory=lambda: package_data("shapes"))
+    queries_dir: Path = field(default_factory=lambda: package_data("queries"))
     seed_examples: bool = True
     profile_check: Path = field(default_factory=lambda: shared_dir() / "tools" / "owl-profile-check" / "run")
 

@@ -31,7 +31,6 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from lmkg.collector import collector_paused
 from lmkg.errors import EntryError
 from lmkg.store.sparqltext import is_absolute_iri, nesting_depth
 from lmkg.vocab import DATASET, LMKG, MODEL, OBSERVATION, ORG, STATEMENT, model_id_of, model_iri
@@ -363,6 +362,10 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
 
     if data.get("developer") is not None:
         for name in _as_list(data["developer"], "developer", problems):
+            if isinstance(name, str) and re.match(r"^https?://", name) and is_iri(name):
+                # An IRI names a stored organisation: the knowledge graph adds its name.
+                graph.add((subject, _DEVELOPED_BY, URIRef(name)))
+                continue
             org = organisation(graph, str(name))
             if org is None:
                 problems.append(("developer", f"{name!r} is not a usable organisation name"))
@@ -633,10 +636,8 @@ def with_preferred_values(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def entries_from_json(documents: Iterable[object]) -> list[Entry]:
-    """Map a batch of JSON model entries to RDF (the first that cannot be mapped raises
-    EntryError), with the cyclic garbage collector paused: see lmkg.collector."""
-    with collector_paused():
-        return [entry_from_json(document) for document in documents]
+    """Map a batch of JSON model entries to RDF (the first that cannot be mapped raises EntryError)."""
+    return [entry_from_json(document) for document in documents]
 
 
 def _shown(value: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +18,6 @@ from enum import StrEnum
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError
@@ -37,6 +36,7 @@ from lmkg.vocab import (
     LMKG,
     VERDICT,
     model_graph,
+    model_id_of,
     model_iri,
 )
 
@@ -104,10 +104,32 @@ _EXISTING = "ASK { GRAPH ?g { ?s ?p ?o } }"
 
 _INFERRED_TYPES = "SELECT ?class WHERE { GRAPH ?inferred { ?model a ?class } }"
 
+# Every graph is searched (GRAPH ?g): organisations travel with the entries that name them.
+_ORGANISATION_NAMES = "SELECT ?org ?name WHERE { GRAPH ?g { ?org a <%s> ; <%s> ?name } }" % (
+    LMKG.Organisation,
+    RDFS.label,
+)
+
 
 _COLLECT_EVERY = 5
-"""Batches between two garbage collections in write_batches: a collection walks the whole heap
-(0.1 s with 100,000 documents in memory), and five batches of garbage are some tens of MB."""
+"""Batches between two garbage collections in write_batches, when a batch import has paused the
+collector: a collection walks the whole heap (0.1 s with 100,000 documents in memory), and five
+batches of garbage are some tens of MB."""
+
+
+def organisations_named(entries: Iterable[Entry]) -> dict[URIRef, Literal]:
+    """The organisations that entries describe with a name: what an entry of the same batch may
+    name by IRI alone."""
+    found: dict[URIRef, Literal] = {}
+    for entry in entries:
+        for org, name in entry.graph.subject_objects(RDFS.label):
+            if (
+                isinstance(org, URIRef)
+                and isinstance(name, Literal)
+                and (org, _TYPE, LMKG.Organisation) in entry.graph
+            ):
+                found.setdefault(org, name)
+    return found
 
 
 class KnowledgeGraph:
@@ -170,8 +192,17 @@ class KnowledgeGraph:
 
     # -- validation and classification -----------------------------------------
 
-    def assess(self, entry: Entry, *, batch_ids: frozenset[str] = frozenset()) -> Assessment:
-        """Validate an entry with the shapes and classify it with the fast path; nothing is written."""
+    def assess(
+        self,
+        entry: Entry,
+        *,
+        batch_ids: frozenset[str] = frozenset(),
+        batch_organisations: Mapping[URIRef, Literal] | None = None,
+    ) -> Assessment:
+        """Validate an entry with the shapes and classify it with the fast path; nothing is
+        written. Organisations it names by IRI alone are described first, from the other entries
+        of its batch (`organisations_named(batch)`) or the store: see _resolve_organisations."""
+        unknown = self._resolve_organisations(entry, batch_organisations or {})
         index = index_of(entry.graph)  # read once, for both
         report = self.validator.validate_entry(entry.graph, index=index)
         classification = self.classifier.classify(entry.graph, entry.iri, index=index)
@@ -189,23 +220,77 @@ class KnowledgeGraph:
                 )
             )
         extra.extend(self._dangling_links(entry, batch_ids))
+        extra.extend(unknown)
         if extra:
-            report = ValidationReport(False, report.results + extra, report.report_graph)
+            # An unknown organisation is said once, by name, not also as the shape's "needs a developer".
+            unresolved = {r.value for r in unknown}
+            results = [
+                r for r in report.results if not (r.path == str(LMKG.developedBy) and r.value in unresolved)
+            ]
+            report = ValidationReport(False, results + extra, report.report_graph)
         return Assessment(entry, report, classification)
+
+    def organisation_name(self, org: URIRef) -> Literal | None:
+        """The name the store gives an organisation (the first, if entries gave it several)."""
+        rows = self.store.select(_ORGANISATION_NAMES, bindings={"org": org})
+        names = sorted(n for row in rows if isinstance(n := row.get("name"), Literal))
+        return names[0] if names else None
+
+    def _resolve_organisations(
+        self, entry: Entry, batch_organisations: Mapping[URIRef, Literal]
+    ) -> list[ValidationResult]:
+        """Describe in the entry each organisation it names by IRI alone (lmkg:developedBy with
+        no rdfs:label in the document), with the name the store, or another entry of the
+        batch, gives it; the ones neither knows, as problems that name them.
+
+        The name is copied into the entry graph, as a developer named in JSON is: an entry
+        reads alone (GET /models/{id}) and keeps the name if the entry that gave it goes.
+        """
+        problems = []
+        graph = entry.graph
+        named = sorted({o for o in graph.objects(entry.iri, LMKG.developedBy) if isinstance(o, URIRef)})
+        for org in named:
+            if (org, RDFS.label, None) in graph:
+                continue  # described here: the shapes check the description
+            name = batch_organisations.get(org) or self.organisation_name(org)
+            if name is None:
+                problems.append(
+                    ValidationResult(
+                        str(entry.iri),
+                        str(LMKG.developedBy),
+                        str(org),
+                        f"The developer <{org}> is not an organisation of the knowledge graph: name "
+                        "an organisation it holds by its IRI, or give this one's name (JSON: "
+                        f'"developer": "Its Name"; RDF: <{org}> rdfs:label "Its Name").',
+                        Severity.VIOLATION,
+                        str(LMKG.Organisation),
+                        None,
+                    )
+                )
+                continue
+            graph.add((org, _TYPE, LMKG.Organisation))
+            graph.add((org, _TYPE, OWL.NamedIndividual))
+            graph.add((org, RDFS.label, name))
+        return problems
 
     def _dangling_links(self, entry: Entry, batch_ids: frozenset[str]) -> list[ValidationResult]:
         problems = []
         for prop, field_name in ((LMKG.variantOf, "variantOf"), (LMKG.fineTunedFrom, "fineTunedFrom")):
             for target in entry.graph.objects(entry.iri, prop):
-                target_id = str(target)[len(str(model_iri(""))) :]
-                if target_id == entry.id:
+                target_id = model_id_of(str(target))
+                if target_id is None:
+                    message = (
+                        f"'{field_name}' names <{target}>, which is not a model of the knowledge graph "
+                        f"(<{model_iri('')}ID>)."
+                    )
+                elif target_id == entry.id:
                     message = f"An entry cannot name itself in '{field_name}'."
                 elif target_id in batch_ids or self.exists(target_id):
                     continue
                 else:
                     message = (
-                        f"'{field_name}' names the model '{target_id}', which is not in the "
-                        "knowledge graph; add that model first."
+                        f"'{field_name}' names the model '{target_id}' (<{target}>), which is not in "
+                        "the knowledge graph; add that model first."
                     )
                 problems.append(
                     ValidationResult(
@@ -260,11 +345,10 @@ class KnowledgeGraph:
         With mode CREATE or REPLACE a single entry that exists (or does not) raises
         ConflictError or NotFoundError before anything is written.
         """
-        with collector_paused():
-            outcome = self._assess_all(entries, known_ids=known_ids)
-            if not outcome.written or (all_or_nothing and outcome.rejected):
-                return outcome
-            return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
+        outcome = self._assess_all(entries, known_ids=known_ids)
+        if not outcome.written or (all_or_nothing and outcome.rejected):
+            return outcome
+        return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
 
     def write_batches(
         self, batches: Iterable[Sequence[Entry]], *, mode: WriteMode, stamp: bool = True
@@ -277,7 +361,7 @@ class KnowledgeGraph:
         the batch being written. The first write that fails raises, and nothing after it is
         written; a consumer that stops early stops after the write in progress.
         """
-        with collector_paused(), ThreadPoolExecutor(1, thread_name_prefix="lmkg-writer") as writer:
+        with ThreadPoolExecutor(1, thread_name_prefix="lmkg-writer") as writer:
             in_flight: Future[WriteOutcome] | None = None
             in_flight_ids: frozenset[str] = frozenset()
             for number, entries in enumerate(batches, start=1):
@@ -289,18 +373,19 @@ class KnowledgeGraph:
                 # The writer thread only waits on the store: work in Python is done here, as a
                 # second thread doing it would wait for the GIL as long as it saved.
                 in_flight = writer.submit(self._commit, outcome, change, mode=mode)
-                if number % _COLLECT_EVERY == 0:
-                    # The collector is paused throughout; rdflib graphs are reference cycles,
-                    # so the batches written by now are freed here, a few at a time.
+                if number % _COLLECT_EVERY == 0 and not gc.isenabled():
+                    # A batch import pauses the collector (lmkg.collector); rdflib graphs are
+                    # reference cycles, so the batches written by now are freed here.
                     gc.collect()
             if in_flight is not None:
                 yield in_flight.result()
 
     def _assess_all(self, entries: Sequence[Entry], *, known_ids: frozenset[str]) -> WriteOutcome:
         batch_ids = frozenset(e.id for e in entries) | known_ids  # links may point to these
+        organisations = organisations_named(entries)
         outcome = WriteOutcome()
         for entry in entries:
-            assessment = self.assess(entry, batch_ids=batch_ids)
+            assessment = self.assess(entry, batch_ids=batch_ids, batch_organisations=organisations)
             (outcome.written if assessment.ok else outcome.rejected).append(assessment)
         return outcome
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from importlib import resources
 from pathlib import Path
 
 from rdflib import Graph
@@ -38,12 +39,14 @@ _JARS = [
     "httpcore",
     "commons-logging",
 ]
-_SOURCE = Path(__file__).parent / "java" / "OwlConvert.java"
+_SOURCE = Path(str(resources.files("lmkg") / "java" / "OwlConvert.java"))  # package data, on disk
 _cache: dict[str, bytes] = {}
 
 
 class OwlApiUnavailableError(LmkgError):
-    """Java or the OWL API is missing."""
+    """Java or the OWL API is missing: this server cannot write OWL/XML (the other formats work)."""
+
+    status = 501
 
 
 def _classpath() -> str:

@@ -30,7 +30,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Identifier
 
 from lmkg.entries import ID_PATTERN
-from lmkg.errors import LmkgError, NotFoundError
+from lmkg.errors import InputError, NotFoundError
 from lmkg.store import sparqltext
 from lmkg.vocab import LMKG, PREFIXES, model_iri
 
@@ -39,8 +39,10 @@ _HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*)$")
 _PARAM = re.compile(r"^(\w+)\s*:\s*(\w+)\s*(?:=\s*([^;]*?))?\s*(?:;\s*(.*))?$")
 
 
-class QueryParameterError(LmkgError):
+class QueryParameterError(InputError):
     """A named query's parameter is missing, unknown or of the wrong type."""
+
+    status = 422  # as FastAPI answers a query-string parameter that fails its declared type
 
 
 @dataclass(frozen=True)

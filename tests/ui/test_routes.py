@@ -117,6 +117,6 @@ def test_bad_named_queries_are_refused_with_a_reason(client: TestClient) -> None
     unknown = client.get("/ui/queries/no-such-query")
     assert unknown.status_code == 404 and "GET /queries lists them" in unknown.json()["detail"]
     wrong = client.get("/ui/queries/models-by-kind", params={"kind": "huge"})
-    assert wrong.status_code == 400 and "must be one of llm, slm" in wrong.json()["detail"]
+    assert wrong.status_code == 422 and "must be one of llm, slm" in wrong.json()["detail"]
     extra = client.get("/ui/queries/models-by-kind", params={"size": "1"})
-    assert extra.status_code == 400 and "has no parameter size" in extra.json()["detail"]
+    assert extra.status_code == 422 and "has no parameter size" in extra.json()["detail"]

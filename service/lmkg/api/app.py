@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import threading
@@ -21,18 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lmkg import __version__
 from lmkg.api.cache import KeptAnswers, ResponseCache
 from lmkg.config import Settings
-from lmkg.errors import (
-    ConflictError,
-    EntryError,
-    ForbiddenQueryError,
-    LmkgError,
-    NotFoundError,
-    QuerySyntaxError,
-    QueryTimeoutError,
-    StoreBusyError,
-    StoreError,
-    StoreUnavailableError,
-)
+from lmkg.errors import LmkgError
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store, open_store
 
@@ -67,51 +55,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         said = "; ".join(f"{p['where']}: {p['message']}" for p in problems)
         return _error(422, f"The request is not valid: {said}", problems=problems)
 
-    @app.exception_handler(EntryError)
-    async def entry_invalid(request: Request, exc: EntryError) -> Response:
-        problems = [{"where": field, "message": message} for field, message in exc.problems]
-        return _error(422, f"The model entry cannot be read: {exc}", problems=problems)
-
-    @app.exception_handler(QuerySyntaxError)
-    async def query_invalid(request: Request, exc: QuerySyntaxError) -> Response:
-        return _error(400, str(exc))
-
-    @app.exception_handler(NotFoundError)
-    async def not_found(request: Request, exc: NotFoundError) -> Response:
-        return _error(404, str(exc))
-
-    @app.exception_handler(ConflictError)
-    async def conflict(request: Request, exc: ConflictError) -> Response:
-        return _error(409, str(exc))
-
-    @app.exception_handler(QueryTimeoutError)
-    async def query_timed_out(request: Request, exc: QueryTimeoutError) -> Response:
-        return _error(503, str(exc))
-
-    @app.exception_handler(StoreBusyError)
-    async def too_many_queries(request: Request, exc: StoreBusyError) -> Response:
-        response = _error(503, str(exc))
-        response.headers["Retry-After"] = "1"
-        return response
-
-    @app.exception_handler(ForbiddenQueryError)
-    async def forbidden_query(request: Request, exc: ForbiddenQueryError) -> Response:
-        return _error(400, str(exc))
-
-    @app.exception_handler(StoreUnavailableError)
-    async def store_down(request: Request, exc: StoreUnavailableError) -> Response:
-        response = _error(503, str(exc))
-        response.headers["Retry-After"] = "5"
-        return response
-
-    @app.exception_handler(StoreError)
-    async def store_failed(request: Request, exc: StoreError) -> Response:
-        log.error("store error on %s %s: %s", request.method, request.url.path, exc)
-        return _error(503, str(exc))
-
     @app.exception_handler(LmkgError)
     async def lmkg_error(request: Request, exc: LmkgError) -> Response:
-        return _error(400, str(exc))
+        """Every lmkg error, answered with the status and headers its class carries."""
+        if exc.status >= 500:
+            log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
+        problems = exc.problems_json()
+        response = _error(exc.status, exc.detail, **({"problems": problems} if problems is not None else {}))
+        response.headers.update(exc.headers)
+        return response
 
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -255,43 +207,6 @@ class RequestLog:
             )
 
 
-class ReadAccess:
-    """With LMKG_READ_TOKEN set, every request needs a bearer token (read or write), but
-    /health and the UI's page and static files, which hold no data."""
-
-    OPEN = ("/health", "/")
-    OPEN_PREFIXES = ("/ui/assets/",)
-
-    def __init__(self, app: ASGIApp, tokens: tuple[str | None, ...]) -> None:
-        self.app = app
-        self.tokens = [t.encode() for t in tokens if t]
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or path in self.OPEN
-            or path.startswith(self.OPEN_PREFIXES)
-            or scope["method"] == "OPTIONS"
-        ):
-            await self.app(scope, receive, send)
-            return
-        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
-        scheme, _, credentials = header.partition(" ")
-        given = credentials.strip().encode("latin-1")
-        # Every token is compared, in constant time, whatever matches first.
-        matched = [hmac.compare_digest(given, token) for token in self.tokens]
-        if scheme.lower() == "bearer" and any(matched):
-            await self.app(scope, receive, send)
-            return
-        response = _error(
-            401,
-            "This server needs 'Authorization: Bearer <token>' for reads too (LMKG_READ_TOKEN is set).",
-        )
-        response.headers["WWW-Authenticate"] = 'Bearer realm="lmkg"'
-        await response(scope, receive, send)
-
-
 def _exit_with_parent() -> None:
     """A worker of `lmkg serve --workers N` ends when the process that supervises it and the
     engine is gone (uvicorn leaves its workers running when its master is killed)."""
@@ -346,10 +261,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     _install_error_handlers(app)
     _document_errors(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    if settings.read_token:
-        app.add_middleware(ReadAccess, tokens=(settings.read_token, settings.token))
-    from lmkg.api.routers import routers
+    from lmkg.api.deps import ReadAccess
+    from lmkg.api.routers import data_routers, open_routers
 
-    for router in routers(settings):
+    for router in open_routers():
         app.include_router(router)
+    # Only a server with a read token lists it in OpenAPI as needed by its reads.
+    guarded = [ReadAccess] if settings.read_token else []
+    for router in data_routers(settings):
+        app.include_router(router, dependencies=guarded)
     return app

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from lmkg.api.deps import KGDep, require_write_token
+from lmkg.api.deps import KGDep, WriteAccess
 from lmkg.importers.epoch import import_epoch
 
 router = APIRouter(tags=["imports"])
@@ -16,7 +16,7 @@ router = APIRouter(tags=["imports"])
 @router.post(
     "/imports/epoch",
     response_model=dict[str, Any],
-    dependencies=[Depends(require_write_token)],
+    dependencies=[WriteAccess],
     responses={
         400: {"description": "The CSV is not an Epoch AI models file (the columns it lacks)."},
         401: {"description": "No 'Authorization: Bearer <token>' header."},

@@ -19,7 +19,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
-from lmkg.api.deps import KGDep, require_write_token
+from lmkg.api.deps import KGDep, WriteAccess
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.entries import (
     ID_PATTERN,
@@ -614,7 +614,7 @@ _WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     status_code=status.HTTP_201_CREATED,
     response_model=ModelEntry,
     responses={**_WRITE_RESPONSES, 409: {"description": "A model with this id exists; PUT replaces it."}},
-    dependencies=[Depends(require_write_token)],
+    dependencies=[WriteAccess],
     openapi_extra=_ENTRY_BODY,
 )
 def create_model(request: Request, kg: KGDep, body: Body) -> Response:
@@ -635,7 +635,7 @@ def create_model(request: Request, kg: KGDep, body: Body) -> Response:
     "/models/{model_id}",
     response_model=ModelEntry,
     responses={**_WRITE_RESPONSES, 404: {"description": "No model has this id; POST /models creates one."}},
-    dependencies=[Depends(require_write_token)],
+    dependencies=[WriteAccess],
     openapi_extra=_ENTRY_BODY,
 )
 def replace_model(request: Request, kg: KGDep, model_id: ModelId, body: Body) -> Response:
@@ -658,7 +658,7 @@ def replace_model(request: Request, kg: KGDep, model_id: ModelId, body: Body) ->
         403: _WRITE_RESPONSES[403],
         404: {"description": "No model has this id."},
     },
-    dependencies=[Depends(require_write_token)],
+    dependencies=[WriteAccess],
 )
 def delete_model(kg: KGDep, model_id: ModelId) -> Response:
     """Remove an entry and what was inferred from it."""

@@ -6,13 +6,13 @@ import inspect
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from rdflib import Literal
 
 from lmkg.api.deps import KGDep
 from lmkg.commands import execute
 from lmkg.knowledge import KnowledgeGraph
-from lmkg.queries import NamedQuery, QueryCatalogue, QueryParameterError
+from lmkg.queries import NamedQuery, QueryCatalogue
 
 _PYTHON_TYPES: dict[str, type] = {"integer": int, "decimal": float, "boolean": bool}
 
@@ -26,10 +26,7 @@ def _json(value: object) -> Any:
 
 def run_named(kg: KnowledgeGraph, query: NamedQuery, values: dict[str, str | None]) -> dict[str, Any]:
     """Run a named query with typed parameters bound by the engine; the JSON result."""
-    try:
-        bindings = query.bindings(values)
-    except QueryParameterError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    bindings = query.bindings(values)  # QueryParameterError: a 422
     output = execute(kg.store, query.text, bindings)
     if output.boolean is not None:
         return {"query": query.name, "boolean": output.boolean}

@@ -8,10 +8,15 @@ from lmkg.api import classes, explain, health, imports, models, ontology, querie
 from lmkg.config import Settings
 
 
-def routers(settings: Settings) -> list[APIRouter]:
-    """Every router; the named-query routes are generated from settings.queries_dir."""
+def open_routers() -> list[APIRouter]:
+    """What holds no data: open even when LMKG_READ_TOKEN is set."""
+    return [health.router, ui.pages]
+
+
+def data_routers(settings: Settings) -> list[APIRouter]:
+    """Every router that serves data (guarded by the read token when the server has one); the
+    named-query routes are generated from settings.queries_dir."""
     return [
-        health.router,
         sparql.router,
         models.router,
         explain.router,

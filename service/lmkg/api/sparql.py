@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, DefinedNamespace, Namespace
 from starlette.concurrency import run_in_threadpool
 
-from lmkg.api.deps import SettingsDep, StoreDep, check_write_token
+from lmkg.api.deps import BearerCredentials, SettingsDep, StoreDep, WriteCredentials, check_write_token
 from lmkg.api.negotiation import RDF_MEDIA_TYPES, choose
 from lmkg.config import Settings
 from lmkg.store import Store, sparqltext
@@ -285,9 +285,11 @@ async def _run_query(store: Store, settings: Settings, operation: Operation, req
     return Response(result.body, media_type=result.media_type, headers=headers)
 
 
-async def _run_update(store: Store, settings: Settings, operation: Operation, request: Request) -> Response:
+async def _run_update(
+    store: Store, settings: Settings, operation: Operation, request: Request, credentials: BearerCredentials
+) -> Response:
     update = operation.update
-    check_write_token(settings, request.headers.get("authorization"))
+    check_write_token(settings, credentials)
     if update is None or not update.strip():
         raise _bad_request("The update is empty")
     read = sparqltext.read(update)
@@ -426,7 +428,9 @@ async def query_by_get(
         }
     },
 )
-async def query_or_update_by_post(request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def query_or_update_by_post(
+    request: Request, store: StoreDep, settings: SettingsDep, credentials: WriteCredentials
+) -> Response:
     """Run a query or, with the write token, an update sent in a form or as the body."""
     header = request.headers.get("content-type")
     if not header:
@@ -458,7 +462,7 @@ async def query_or_update_by_post(request: Request, store: StoreDep, settings: S
         )
     operation = _operation(pairs)
     if operation.update is not None:
-        return await _run_update(store, settings, operation, request)
+        return await _run_update(store, settings, operation, request, credentials)
     if operation.query is None:
         raise _bad_request("The request has neither 'query' nor 'update'")
     return await _run_query(store, settings, operation, request)

@@ -24,6 +24,9 @@ from lmkg.store import sparqltext
 from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_id_of
 
 router = APIRouter(tags=["browser UI"])
+pages = APIRouter(tags=["browser UI"])
+"""The page and its static files: they hold no data, so LMKG_READ_TOKEN does not guard them
+(the page asks for the token)."""
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 """The UI's files: the page, its scripts and styles, and vendor/ (built from web/ by the install step)."""
@@ -109,7 +112,7 @@ class BoundQuery(BaseModel):
 # -- the page and its files ------------------------------------------------------------
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@pages.get("/", response_class=HTMLResponse, include_in_schema=False)
 def read_ui() -> Response:
     """The browser UI's page (503 with what to do when the front-end libraries were never built)."""
     missing = [name for name in VENDOR_FILES if not (WEB_DIR / name).is_file()]
@@ -124,7 +127,7 @@ def read_ui() -> Response:
     return FileResponse(WEB_DIR / "index.html", media_type="text/html")
 
 
-@router.get("/ui/assets/{path:path}", include_in_schema=False)
+@pages.get("/ui/assets/{path:path}", include_in_schema=False)
 def read_asset(path: str) -> FileResponse:
     """A file of the UI; nothing outside its directory is ever sent."""
     target = (WEB_DIR / path).resolve()

@@ -29,7 +29,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from lmkg.entries import Entry, entry_from_json, slugify
-from lmkg.errors import EntryError, LmkgError
+from lmkg.errors import EntryError, InputError
 from lmkg.knowledge import KnowledgeGraph, WriteMode
 from lmkg.vocab import LMKG, SOURCE, model_graph, source_graph
 
@@ -157,7 +157,7 @@ def read_rows(text: str) -> tuple[list[str], list[dict[str, str]]]:
     header = list(reader.fieldnames or [])
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise LmkgError(
+        raise InputError(
             f"not an Epoch AI models file: missing column(s) {', '.join(missing)} "
             f"(found {', '.join(header[:8]) or 'no header'})"
         )
@@ -368,5 +368,5 @@ def import_epoch_file(kg: KnowledgeGraph, path: Path, **options: Any) -> ImportR
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise LmkgError(f"{path} is not UTF-8: byte {exc.start} cannot be decoded") from exc
+        raise InputError(f"{path} is not UTF-8: byte {exc.start} cannot be decoded") from exc
     return import_epoch(kg, text, **options)
