@@ -5,7 +5,8 @@ column and its Domain "Language" covers graph embeddings, driving-video world mo
 sentiment classifiers, so a row is kept when its Domain includes "Language" AND one of its
 Tasks reads and writes text (TEXT_GENERATION_TASKS: language modelling or generation, chat,
 code generation, question answering, translation, summarisation, quantitative reasoning...).
-A row without tasks is kept when its "Base model" is a kept row (the architecture: Eagle 2 is a
+A row without tasks is kept when Language is its only domain (INTELLECT-1), or when its
+"Base model" is of the family of a kept row (the architecture: Eagle 2 is a
 vision-language model built on Qwen2.5-7B). Dropped, with the reason in the report: TransE
 (Entity embedding), GAIA-1 (Self-driving car, Video generation, Instruction interpretation),
 sentiment classifiers (Sentiment classification), PaLI-X (Image captioning, Video description,
@@ -131,7 +132,7 @@ def language_model_verdict(row: Mapping[str, str]) -> tuple[bool, str]:
 def active_parameters(notes: str) -> int | None:
     """The active parameters of a mixture of experts, from Epoch's parameter notes."""
     text = " ".join(notes.split())
-    match = _ACTIVE_AFTER.search(text) or _ACTIVE_BEFORE.search(text)
+    match = _ACTIVE_BEFORE.search(text) or _ACTIVE_AFTER.search(text)
     if match is None:
         return None
     number, unit = match.groups()
@@ -267,6 +268,8 @@ def select_rows(rows: list[dict[str, str]], *, threshold: int, retrieved: str) -
     for number, row in enumerate(rows, start=1):
         name = " ".join(row.get("Model", "").split())
         keep, reason = verdicts[number]
+        if not keep and reason == "no task given" and split_list(row.get("Domain", "")) == ["Language"]:
+            keep = True  # nothing but language, and no task that says otherwise (INTELLECT-1)
         if not keep and reason == "no task given":
             bases = [b for b in split_list(row.get("Base model", "")) if model_family(b) in kept_families]
             if bases:
