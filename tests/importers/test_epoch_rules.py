@@ -33,18 +33,24 @@ def test_rows_kept_and_dropped(selection) -> None:
     assert set(dropped) == {"TransE", "GAIA-1", "Sentiment Net", "ResNet-50"}
     assert "Entity embedding" in dropped["TransE"] and "Video generation" in dropped["GAIA-1"]
     assert "its domains are Vision" in dropped["ResNet-50"]
-    assert {"PaLI", "GPT-4", "o1", "Eagle 2", "PanGu-α", "PanGu-Σ", "Mistral 7B"} <= kept
+    assert {"PaLI", "GPT-4", "o1", "Eagle 2", "PanGu-\u03b1", "PanGu-\u03a3", "Mistral 7B"} <= kept
 
 
 def test_what_a_row_becomes(selection) -> None:
     records = {r.name: r for r in selection.records}
     gpt4 = records["GPT-4"].entry
-    assert "parameterCount" not in gpt4 and gpt4["kind"] == "llm" and gpt4["kindBasis"] == "compute-bound"
+    assert "parameterCount" not in gpt4 and gpt4["kind"] == "llm" and gpt4["kindBasis"] == "size-threshold"
+    assert any(s["field"] == "kind" and "6ND" in s["note"] for s in gpt4["statements"])
     assert "kind" not in records["o1"].entry and "parameterCount" not in records["o1"].entry
+    assert records["o1"].entry["kindBasis"] == "unknown"
     assert all(s["confidence"] == "speculative" for s in gpt4["statements"])
     assert all("confidence" not in s for s in records["o1"].entry["statements"])  # Epoch: "Unknown"
     phi = records["Phi-3.5-MoE"].entry
-    assert (phi["parameterCount"], phi["activeParameterCount"], phi["license"]) == (60_800_000_000, 6_600_000_000, "MIT")
+    assert (phi["parameterCount"], phi["activeParameterCount"], phi["license"]) == (
+        60_800_000_000,
+        6_600_000_000,
+        "MIT",
+    )
     pali = records["PaLI"].entry
     assert (pali["trainingDatapoints"], pali["trainingDatapointsUnit"]) == (1_600_000_000, "datapoints")
     assert "trainingTokens" not in pali
@@ -58,7 +64,7 @@ def test_ids_never_collide(selection) -> None:
     report = ImportReport(source="epoch", rows=selection.rows)
     planned = plan([], selection.records, report, source="epoch", source_kind="epoch", namespace=NAMESPACE)
     ids = {planned.entries[e]["label"]: e for e in planned.entries}
-    assert (ids["PanGu-α"], ids["PanGu-Σ"]) == ("pangu-alpha", "pangu-sigma")
+    assert (ids["PanGu-\u03b1"], ids["PanGu-\u03a3"]) == ("pangu-alpha", "pangu-sigma")
     assert planned.entries[ids["Fusion"]]["fineTunedFrom"] == [ids["Mistral 7B"], ids["Qwen2.5-72B"]]
     assert len(ids) == len(selection.records)
 
@@ -66,10 +72,18 @@ def test_ids_never_collide(selection) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        pytest.param("Apache 2.0 for code, CC by NC for weights", "CC-BY-NC-4.0", id="nc-weights-apache-code"),
+        pytest.param(
+            "Apache 2.0 for code, CC by NC for weights", "CC-BY-NC-4.0", id="nc-weights-apache-code"
+        ),
         pytest.param("apache 2", None, id="apache-2-under-non-commercial"),
-        pytest.param("Creative Commons Attribution Non Commercial 4.0 https://x.org", "CC-BY-NC-4.0", id="spelled-out"),
-        pytest.param("non commercial https://huggingface.co/microsoft/Orca-2-13b/blob/main/LICENSE", NON_COMMERCIAL, id="unnamed"),
+        pytest.param(
+            "Creative Commons Attribution Non Commercial 4.0 https://x.org", "CC-BY-NC-4.0", id="spelled-out"
+        ),
+        pytest.param(
+            "non commercial https://huggingface.co/microsoft/Orca-2-13b/blob/main/LICENSE",
+            NON_COMMERCIAL,
+            id="unnamed",
+        ),
     ],
 )
 def test_non_commercial_is_never_permissive(text: str, expected: str | None) -> None:
@@ -85,15 +99,29 @@ def test_non_commercial_is_never_permissive(text: str, expected: str | None) -> 
         pytest.param("apache 2", "Apache-2.0", id="apache-2"),
         pytest.param("Apache 2,0 for weights", "Apache-2.0", id="apache-2-comma"),
         pytest.param("llama 3.1 license https://x.org", "LicenseRef-Llama-3.1-Community", id="llama-3.1"),
-        pytest.param("LLAMA 3.2 COMMUNITY LICENSE AGREEMENT", "LicenseRef-Llama-3.2-Community", id="llama-3.2"),
-        pytest.param("the Llama 3.3 Community License Agreement", "LicenseRef-Llama-3.3-Community", id="llama-3.3"),
+        pytest.param(
+            "LLAMA 3.2 COMMUNITY LICENSE AGREEMENT", "LicenseRef-Llama-3.2-Community", id="llama-3.2"
+        ),
+        pytest.param(
+            "the Llama 3.3 Community License Agreement", "LicenseRef-Llama-3.3-Community", id="llama-3.3"
+        ),
         pytest.param("Llama 3 license (branding requirements)", "LicenseRef-Llama-3-Community", id="llama-3"),
-        pytest.param("MIT and deepseek license https://x.org", "LicenseRef-DeepSeek", id="model-licence-beside-mit"),
-        pytest.param("apache 2 for code https://x.org llama 2 for weights", "LicenseRef-Llama-2-Community", id="code-set-aside"),
+        pytest.param(
+            "MIT and deepseek license https://x.org", "LicenseRef-DeepSeek", id="model-licence-beside-mit"
+        ),
+        pytest.param(
+            "apache 2 for code https://x.org llama 2 for weights",
+            "LicenseRef-Llama-2-Community",
+            id="code-set-aside",
+        ),
     ],
 )
 def test_named_licences(text: str, expected: str) -> None:
-    access = "Open weights (restricted use)" if "Llama" in expected or "DeepSeek" in expected else "Open weights (unrestricted)"
+    access = (
+        "Open weights (restricted use)"
+        if "Llama" in expected or "DeepSeek" in expected
+        else "Open weights (unrestricted)"
+    )
     assert read_licence(text, access=access).licence == expected
 
 
@@ -111,7 +139,9 @@ def test_licence_rules_on_every_distinct_value_of_the_real_file() -> None:
             assert reading.licence not in PERMISSIVE, (access, notes)
             assert reading.licence is not None
         if "Llama 3.1" in notes and "license" in notes.lower() and "(restricted use)" in access:
-            assert reading.licence in ("LicenseRef-Llama-3.1-Community", "LicenseRef-NVIDIA-Open-Model"), notes
+            assert reading.licence in ("LicenseRef-Llama-3.1-Community", "LicenseRef-NVIDIA-Open-Model"), (
+                notes
+            )
         if not access.startswith("Open weights"):
             continue
         if reading.licence is None:
@@ -122,7 +152,10 @@ def test_licence_rules_on_every_distinct_value_of_the_real_file() -> None:
 
 def test_active_parameters() -> None:
     assert active_parameters('"16x3.8B parameters with 6.6B active parameters"') == 6_600_000_000
-    assert active_parameters("235 billion total parameters and 22 billion activated parameters") == 22_000_000_000
+    assert (
+        active_parameters("235 billion total parameters and 22 billion activated parameters")
+        == 22_000_000_000
+    )
     assert active_parameters("Total Parameters: 456B Activated Parameters per Token: 45.9B") == 45_900_000_000
     assert active_parameters("a 540-billion parameter, densely activated, Transformer") is None
 
@@ -164,8 +197,20 @@ def test_mistral_is_one_entity_with_both_sizes(selection) -> None:
 def test_rank_rule() -> None:
     statements = [
         {"field": "parameterCount", "value": 1, "sourceKind": "ecosystem-graphs", "retrieved": "2026-01-01"},
-        {"field": "parameterCount", "value": 2, "sourceKind": "epoch", "confidence": "speculative", "retrieved": "2026-01-01"},
-        {"field": "parameterCount", "value": 3, "sourceKind": "epoch", "confidence": "likely", "retrieved": "2025-01-01"},
+        {
+            "field": "parameterCount",
+            "value": 2,
+            "sourceKind": "epoch",
+            "confidence": "speculative",
+            "retrieved": "2026-01-01",
+        },
+        {
+            "field": "parameterCount",
+            "value": 3,
+            "sourceKind": "epoch",
+            "confidence": "likely",
+            "retrieved": "2025-01-01",
+        },
         {"field": "releaseDate", "value": "a", "sourceKind": "epoch", "retrieved": "2025-01-01"},
         {"field": "releaseDate", "value": "b", "sourceKind": "epoch", "retrieved": "2026-01-01"},
     ]
@@ -177,7 +222,9 @@ def test_ambiguous_is_listed_not_merged(selection) -> None:
     twins = [{**CURATED, "id": "mistral-7b"}, {**CURATED, "id": "mistral-7b-v0.1", "label": "Mistral-7B"}]
     report = ImportReport(source="epoch", rows=1)
     planned = plan(twins, [record], report, source="epoch", source_kind="epoch", namespace=NAMESPACE)
-    assert planned.entries == {} and report.of(Outcome.AMBIGUOUS)[0].reason.startswith("could be any of mistral-7b")
+    assert planned.entries == {} and report.of(Outcome.AMBIGUOUS)[0].reason.startswith(
+        "could be any of mistral-7b"
+    )
 
 
 @needs_real

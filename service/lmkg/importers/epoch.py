@@ -17,15 +17,16 @@ What each row becomes (row_to_record): its values as statements of kind "epoch" 
 Confidence (Confident, Likely, Speculative; "Unknown" gives none); a row without a parameter
 count is kept with its size unknown (GPT-4, o1, Claude 3.7), its kind from the size threshold
 when the size is known, "llm" when its training compute alone rules out 10B parameters
-(MAX_SIZE_BOUND_FLOP, kindBasis "compute-bound"), and no kind otherwise; the active parameters
+(MAX_SIZE_BOUND_FLOP; a statement of kind says so), and no kind otherwise (kindBasis "unknown":
+lmkg:LanguageModelOfUnknownKind); the active parameters
 of a mixture of experts from the parameter notes (Phi-3.5-MoE: 60.8B total, 6.6B active); the
 licence of the weights from the accessibility level and notes (lmkg.importers.licences);
 "Unreleased" is openWeights false with no licence (nothing was released under any licence),
 "API access" and "Hosted access" are "proprietary"; "Training dataset size (datapoints)" as
 trainingDatapoints in Epoch's unit, datapoints (tokens for some rows, images for PaLI), never
 as training tokens; every base model of a row ("Qwen2-72B,InternViT-6B") linked when it is a
-known model, the others reported. Ids never collide (PanGu-α and PanGu-Σ are pangu-alpha and
-pangu-sigma); an entity found again by its key (the row's name in the data set) is updated.
+known model, the others reported. Ids never collide (PanGu-alpha and PanGu-sigma, spelt with Greek letters, are
+pangu-alpha and pangu-sigma); an entity found again by its key (the row's name in the data set) is updated.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from lmkg.entries import is_iri
 from lmkg.errors import LmkgError
 from lmkg.importers.licences import read_licence
-from lmkg.importers.pipeline import _without_stamp, plan, stored_entries, write_plan
+from lmkg.importers.pipeline import _without_stamp, plan, stored_entries, stored_graphs, write_plan
 from lmkg.importers.records import ImportReport, Outcome, SourceRecord, base_id, record_key, statement
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.vocab import LMKG, SOURCE, source_graph
@@ -176,8 +177,7 @@ def row_to_record(row: Mapping[str, str], number: int, *, threshold: int, retrie
     statements: list[dict[str, Any]] = []
     organisations = split_list(row.get("Organization", ""))
     entry: dict[str, Any] = {"label": name, "developer": organisations}
-    if organisations:
-        statements.append(said("developer", organisations))
+    statements.extend(said("developer", organisation) for organisation in organisations)
     count = _number(row.get("Parameters", ""))
     if count is not None and count >= 1:
         entry["parameterCount"] = int(count.to_integral_value())
@@ -188,7 +188,16 @@ def row_to_record(row: Mapping[str, str], number: int, *, threshold: int, retrie
         compute = _number(row.get("Training compute (FLOP)", ""))
         if compute is not None and compute >= Decimal(MAX_SIZE_BOUND_FLOP):
             entry["kind"] = "llm"
-            entry["kindBasis"] = "compute-bound"
+            entry["kindBasis"] = "size-threshold"
+            statements.append(
+                said(
+                    "kind",
+                    "llm",
+                    f"lmkg from Epoch's training compute, {float(compute):.3g} FLOP: over 10B parameters (C = 6ND)",
+                )
+            )
+        else:
+            entry["kindBasis"] = "unknown"
     active = active_parameters(row.get("Parameters notes", ""))
     if active is not None and entry.get("parameterCount") and active < entry["parameterCount"]:
         entry["activeParameterCount"] = active
@@ -221,7 +230,9 @@ def row_to_record(row: Mapping[str, str], number: int, *, threshold: int, retrie
     elif access == "Unreleased":
         # Not released at all: no weights, no API; so no licence either (never "proprietary").
         entry["openWeights"] = False
-        statements.append(said("openWeights", False, "Epoch: Unreleased (neither weights nor an API are public)"))
+        statements.append(
+            said("openWeights", False, "Epoch: Unreleased (neither weights nor an API are public)")
+        )
     datapoints = _number(row.get("Training dataset size (datapoints)", ""))
     if datapoints is not None and datapoints >= 1:
         entry["trainingDatapoints"] = int(datapoints.to_integral_value())
@@ -334,10 +345,18 @@ def import_epoch(
     stored_dataset = kg.store.graph(source_graph("epoch-ai-models"))
     if not isomorphic(_without_stamp(stored_dataset), _without_stamp(dataset)):
         kg.store.load_graph(source_graph("epoch-ai-models"), dataset)
+    stored = stored_graphs(kg)
     planned = plan(
-        stored_entries(kg), selection.records, report, source="epoch", source_kind=SOURCE_KIND, namespace=NAMESPACE
+        stored_entries(kg, stored),
+        selection.records,
+        report,
+        source="epoch",
+        source_kind=SOURCE_KIND,
+        namespace=NAMESPACE,
     )
-    write_plan(kg, planned, report, batch_size=batch_size, progress=progress, after_batch=after_batch)
+    write_plan(
+        kg, planned, report, stored=stored, batch_size=batch_size, progress=progress, after_batch=after_batch
+    )
     report.results.sort(key=lambda r: r.row)
     return report
 

@@ -48,7 +48,11 @@ _V = r"(?:\s*(?:v(?:ersion)?\.?\s*)?)"
 # (pattern, identifier, non-commercial?) — tried at every position; more specific first.
 _RULES: list[tuple[re.Pattern[str], str, bool]] = [
     (re.compile(r"cc[ -]?by[ -:]?nc[ -]?nd", re.I), "CC-BY-NC-ND-4.0", True),
-    (re.compile(r"cc[ -]?by[ -:]?nc[ -]?sa|attribution-noncommercial-sharealike", re.I), "CC-BY-NC-SA-4.0", True),
+    (
+        re.compile(r"cc[ -]?by[ -:]?nc[ -]?sa|attribution-noncommercial-sharealike", re.I),
+        "CC-BY-NC-SA-4.0",
+        True,
+    ),
     (
         re.compile(
             r"cc[ -]?by[ -:]?nc|creative commons attribution:?[ -]non[ -]?commercial|"
@@ -60,44 +64,127 @@ _RULES: list[tuple[re.Pattern[str], str, bool]] = [
     ),
     (re.compile(r"cc[ -]?by[ -]?sa|creativecommons\.org/licenses/by-sa", re.I), "CC-BY-SA-4.0", False),
     (
-        re.compile(r"cc[ -]?by(?:[ -]?4\.0)?\b|creative commons attribution 4\.0|creativecommons\.org/licenses/by/", re.I),
+        re.compile(
+            r"cc[ -]?by(?:[ -]?4\.0)?\b|creative commons attribution 4\.0|creativecommons\.org/licenses/by/",
+            re.I,
+        ),
         "CC-BY-4.0",
         False,
     ),
-    (re.compile(r"llama[ -]?4\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I), "LicenseRef-Llama-4-Community", False),
-    (re.compile(r"llama[ -]?3\.3\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I), "LicenseRef-Llama-3.3-Community", False),
-    (re.compile(r"llama[ -]?3\.2\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I), "LicenseRef-Llama-3.2-Community", False),
-    (re.compile(r"llama[ -]?3\.1\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I), "LicenseRef-Llama-3.1-Community", False),
-    (re.compile(r"llama[ -]?3\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)|llama\.meta\.com/llama3/license", re.I), "LicenseRef-Llama-3-Community", False),
-    (re.compile(r"(?:llama[ -]?2\b[ \w-]{0,25}?(?:licen[cs]e|for (?:the )?weights)|licen[cs]e:?\s*llama[ -]?2)", re.I), "LicenseRef-Llama-2-Community", False),
+    (
+        re.compile(r"llama[ -]?4\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I),
+        "LicenseRef-Llama-4-Community",
+        False,
+    ),
+    (
+        re.compile(r"llama[ -]?3\.3\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I),
+        "LicenseRef-Llama-3.3-Community",
+        False,
+    ),
+    (
+        re.compile(r"llama[ -]?3\.2\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I),
+        "LicenseRef-Llama-3.2-Community",
+        False,
+    ),
+    (
+        re.compile(r"llama[ -]?3\.1\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)", re.I),
+        "LicenseRef-Llama-3.1-Community",
+        False,
+    ),
+    (
+        re.compile(
+            r"llama[ -]?3\b[ \w-]{0,25}?(?:licen[cs]e|community|for (?:the )?weights)|llama\.meta\.com/llama3/license",
+            re.I,
+        ),
+        "LicenseRef-Llama-3-Community",
+        False,
+    ),
+    (
+        re.compile(
+            r"(?:llama[ -]?2\b[ \w-]{0,25}?(?:licen[cs]e|for (?:the )?weights)|licen[cs]e:?\s*llama[ -]?2)",
+            re.I,
+        ),
+        "LicenseRef-Llama-2-Community",
+        False,
+    ),
     (re.compile(r"^\s*llama[ -]?2\s*$", re.I), "LicenseRef-Llama-2-Community", False),
     (re.compile(r"^\s*llama[ -]?3\s*$", re.I), "LicenseRef-Llama-3-Community", False),
-    (re.compile(r"llama(?:[ -]?1)?(?:'s)?\s+licen[cs]e|licen[cs]e of meta llama|llama/vicuna licen", re.I), "LicenseRef-Llama", False),
-    (re.compile(r"gemma[^.\n]{0,25}?(?:licen[cs]e|terms)|ai\.google\.dev/gemma/terms|licen[cs]e:?\s*gemma|^\s*gemma\b", re.I), "LicenseRef-Gemma-Terms-of-Use", False),
+    (
+        re.compile(r"llama(?:[ -]?1)?(?:'s)?\s+licen[cs]e|licen[cs]e of meta llama|llama/vicuna licen", re.I),
+        "LicenseRef-Llama",
+        False,
+    ),
+    (
+        re.compile(
+            r"gemma[^.\n]{0,25}?(?:licen[cs]e|terms)|ai\.google\.dev/gemma/terms|licen[cs]e:?\s*gemma|^\s*gemma\b",
+            re.I,
+        ),
+        "LicenseRef-Gemma-Terms-of-Use",
+        False,
+    ),
     (re.compile(r"health ai developer foundations terms", re.I), "LicenseRef-HAI-DEF-Terms", False),
-    (re.compile(r"tongyi[ %20]*qianwen[^.\n]{0,20}?licen[cs]e|qwen licen[cs]e|qwen/qwen[^ ]*/blob/main/licen[cs]e", re.I), "LicenseRef-Qwen", False),
-    (re.compile(r"deepseek[^.\n]{0,15}?licen[cs]e|deepseek-ai/[^ ]+/licen[cs]e-model", re.I), "LicenseRef-DeepSeek", False),
-    (re.compile(r"bigcode[- ]?(?:model[- ]license|open ?rail)", re.I), "LicenseRef-BigCode-OpenRAIL-M", False),
-    (re.compile(r"bigscience[- ]?(?:rail|openrail)|the-bigscience-rail|responsible ai license", re.I), "LicenseRef-BigScience-RAIL-1.0", False),
+    (
+        re.compile(
+            r"tongyi[ %20]*qianwen[^.\n]{0,20}?licen[cs]e|qwen licen[cs]e|qwen/qwen[^ ]*/blob/main/licen[cs]e",
+            re.I,
+        ),
+        "LicenseRef-Qwen",
+        False,
+    ),
+    (
+        re.compile(r"deepseek[^.\n]{0,15}?licen[cs]e|deepseek-ai/[^ ]+/licen[cs]e-model", re.I),
+        "LicenseRef-DeepSeek",
+        False,
+    ),
+    (
+        re.compile(r"bigcode[- ]?(?:model[- ]license|open ?rail)", re.I),
+        "LicenseRef-BigCode-OpenRAIL-M",
+        False,
+    ),
+    (
+        re.compile(r"bigscience[- ]?(?:rail|openrail)|the-bigscience-rail|responsible ai license", re.I),
+        "LicenseRef-BigScience-RAIL-1.0",
+        False,
+    ),
     (re.compile(r"open ?rail\+\+", re.I), "LicenseRef-OpenRAIL++", False),
     (re.compile(r"open ?rail(?:-m)?", re.I), "LicenseRef-OpenRAIL-M", False),
     (re.compile(r"mistral research licen[cs]e", re.I), "LicenseRef-Mistral-Research", True),
     (re.compile(r"mistral ai non-production licen[cs]e", re.I), "LicenseRef-Mistral-Non-Production", True),
-    (re.compile(r"nvidia open model licen[cs]e|nvidia-open-model-license", re.I), "LicenseRef-NVIDIA-Open-Model", False),
+    (
+        re.compile(r"nvidia open model licen[cs]e|nvidia-open-model-license", re.I),
+        "LicenseRef-NVIDIA-Open-Model",
+        False,
+    ),
     (re.compile(r"nvidia-internal-scientific-research", re.I), "LicenseRef-NVIDIA-Internal-Research", True),
-    (re.compile(r"nvidia-ai-foundation-models-license", re.I), "LicenseRef-NVIDIA-AI-Foundation-Models", False),
+    (
+        re.compile(r"nvidia-ai-foundation-models-license", re.I),
+        "LicenseRef-NVIDIA-AI-Foundation-Models",
+        False,
+    ),
     (re.compile(r"exaone licen[cs]e", re.I), "LicenseRef-EXAONE", True),
     (re.compile(r"apple research licen[cs]e", re.I), "LicenseRef-Apple-Research", True),
     (re.compile(r"apple sample code licen[cs]e", re.I), "LicenseRef-Apple-Sample-Code", False),
     (re.compile(r"nexus(?:flow)? research licen[cs]e", re.I), "LicenseRef-Nexusflow-Research", True),
     (re.compile(r"nexusflow community licen[cs]e", re.I), "LicenseRef-Nexusflow-Community", False),
     (re.compile(r"falcon[- ]?mamba licen[cs]e|tii falcon|falcon-180b", re.I), "LicenseRef-TII-Falcon", False),
-    (re.compile(r"baichuan[^.\n]{0,25}?(?:licen[cs]e|许可)|community license for baichuan", re.I), "LicenseRef-Baichuan-Community", False),
+    (
+        re.compile(r"baichuan[^.\n]{0,25}?(?:licen[cs]e|许可)|community license for baichuan", re.I),
+        "LicenseRef-Baichuan-Community",
+        False,
+    ),
     (re.compile(r"minicpm[^.\n]{0,10}?model licen[cs]e", re.I), "LicenseRef-MiniCPM", False),
     (re.compile(r"telechat model community licen[cs]e", re.I), "LicenseRef-TeleChat-Community", False),
     (re.compile(r"bluelm model|community license for bluelm", re.I), "LicenseRef-BlueLM-Community", False),
-    (re.compile(r"stability ai community licen[cs]e|stability community licen[cs]e", re.I), "LicenseRef-Stability-Community", False),
-    (re.compile(r"databricks\.com/legal/open-model-license|databricks open model licen[cs]e", re.I), "LicenseRef-Databricks-Open-Model", False),
+    (
+        re.compile(r"stability ai community licen[cs]e|stability community licen[cs]e", re.I),
+        "LicenseRef-Stability-Community",
+        False,
+    ),
+    (
+        re.compile(r"databricks\.com/legal/open-model-license|databricks open model licen[cs]e", re.I),
+        "LicenseRef-Databricks-Open-Model",
+        False,
+    ),
     (re.compile(r"jamba open model licen[cs]e", re.I), "LicenseRef-Jamba-Open-Model", False),
     (re.compile(r"tencent-hunyuan-community", re.I), "LicenseRef-Tencent-Hunyuan-Community", False),
     (re.compile(r"microsoft research licen[cs]e agreement", re.I), "LicenseRef-Microsoft-Research", True),
@@ -109,7 +196,11 @@ _RULES: list[tuple[re.Pattern[str], str, bool]] = [
     (re.compile(r"bsd[ -]?3|bsd licen[cs]e", re.I), "BSD-3-Clause", False),
     (re.compile(r"odc[ -]?by", re.I), "ODC-By-1.0", False),
     (re.compile(r"\bwtfpl\b", re.I), "WTFPL", False),
-    (re.compile(r"apache(?:[ -]?licen[cs]e)?[ -]?(?:v(?:ersion)?\.?\s*)?(?:2(?:[ .,]0)?)?(?![a-z])", re.I), "Apache-2.0", False),
+    (
+        re.compile(r"apache(?:[ -]?licen[cs]e)?[ -]?(?:v(?:ersion)?\.?\s*)?(?:2(?:[ .,]0)?)?(?![a-z])", re.I),
+        "Apache-2.0",
+        False,
+    ),
     (re.compile(r"(?<![A-Za-z])MIT(?![A-Za-z])|\bmit licen[cs]e", re.I), "MIT", False),
 ]
 _CODE_ONLY = re.compile(
@@ -130,7 +221,9 @@ _NO_LICENCE = re.compile(
     r"unclear lisense|license unclear|no license (?:noted|provided)",
     re.I,
 )
-_NON_COMMERCIAL_WORDS = re.compile(r"non[ -]?comm|research (?:use|purposes) only|for research and development only", re.I)
+_NON_COMMERCIAL_WORDS = re.compile(
+    r"non[ -]?comm|research (?:use|purposes) only|for research and development only", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -184,15 +277,21 @@ def read_licence(text: str, *, access: str = "") -> LicenceReading:
             if family is not None:
                 note += f"; the text names {family}"
             if any(m[2] in PERMISSIVE for m in mentions):
-                note += "; the permissive licence it names covers something else (code, data) or another version"
+                note += (
+                    "; the permissive licence it names covers something else (code, data) or another version"
+                )
             return LicenceReading(NON_COMMERCIAL, named, note)
         return LicenceReading(chosen, named)
     if not weights:
         if _NO_LICENCE.search(text):
             return LicenceReading(None, named, "the source says the weights have no clear licence")
         if restricted_access:
-            return LicenceReading(RESTRICTED, named, "Epoch: open weights with use restrictions; licence not named")
-        return LicenceReading(None, named, "no licence named" if not mentions else "only the code's licence is named")
+            return LicenceReading(
+                RESTRICTED, named, "Epoch: open weights with use restrictions; licence not named"
+            )
+        return LicenceReading(
+            None, named, "no licence named" if not mentions else "only the code's licence is named"
+        )
     if restricted_access:
         specific = [m for m in weights if m[2] not in PERMISSIVE]
         if specific:
@@ -200,5 +299,7 @@ def read_licence(text: str, *, access: str = "") -> LicenceReading:
             return LicenceReading(specific[0][2], named, note)
     chosen = weights[0][2]
     if chosen in PERMISSIVE and _NON_COMMERCIAL_WORDS.search(text) and not non_commercial_access:
-        return LicenceReading(chosen, named, "the text also mentions non-commercial terms (another version or the data)")
+        return LicenceReading(
+            chosen, named, "the text also mentions non-commercial terms (another version or the data)"
+        )
     return LicenceReading(chosen, named)

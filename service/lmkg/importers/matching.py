@@ -35,7 +35,6 @@ from lmkg.importers.records import (
     SourceRecord,
     preferred_values,
     transliterate,
-    unique_id,
 )
 
 SIZE_TOLERANCE = 0.10
@@ -46,7 +45,9 @@ SIZE_TOLERANCE = 0.10
 def organisation_table() -> dict[str, tuple[str, str]]:
     """Lower-cased organisation name -> (canonical id, parent id or '')."""
     text = resources.files("lmkg.importers").joinpath("organisations.csv").read_text(encoding="utf-8")
-    return {row["name"].strip().lower(): (row["id"], row["parent"]) for row in csv.DictReader(io.StringIO(text))}
+    return {
+        row["name"].strip().lower(): (row["id"], row["parent"]) for row in csv.DictReader(io.StringIO(text))
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,7 +88,7 @@ def sizes_agree(first: int | None, second: int | None) -> bool:
 
 
 def normalise_name(name: str) -> str:
-    """'Mistral 7B' and 'mistral-7b' -> 'mistral7b'; 'PanGu-α' -> 'pangualpha'."""
+    """'Mistral 7B' and 'mistral-7b' -> 'mistral7b'; PanGu with a Greek alpha -> 'pangualpha'."""
     return re.sub(r"[^a-z0-9.]+", "", transliterate(name).lower()).replace(".", "_")
 
 
@@ -98,7 +99,11 @@ def size_labels(count: int | None) -> list[str]:
     for unit, scale in (("t", 10**12), ("b", 10**9), ("m", 10**6)):
         if count >= scale:
             value = count / scale
-            labels = [f"{round(value)}{unit}", f"{int(value)}{unit}", f"{value:.1f}".rstrip("0").rstrip(".").replace(".", "_") + unit]
+            labels = [
+                f"{round(value)}{unit}",
+                f"{int(value)}{unit}",
+                f"{value:.1f}".rstrip("0").rstrip(".").replace(".", "_") + unit,
+            ]
             return list(dict.fromkeys(labels))
     return []
 
@@ -144,7 +149,9 @@ class EntityIndex:
         return set(self.entries)
 
     def from_namespace(self, entity: str, namespace: str) -> bool:
-        return any(str(k).startswith(namespace + "#") for k in self.entries[entity].get("derivedFrom", []) or [])
+        return any(
+            str(k).startswith(namespace + "#") for k in self.entries[entity].get("derivedFrom", []) or []
+        )
 
     def match(self, record: SourceRecord, *, source: str, namespace: str) -> Match:
         own = self.by_key.get(record.key)
@@ -174,7 +181,9 @@ class EntityIndex:
         """The entities a name of a base model may mean (exact normalised name first)."""
         exact = sorted(self.by_name.get(normalise_name(name), set()))
         if len(exact) > 1:
-            agreeing = [e for e in exact if organisations_agree(organisations, self.entries[e].get("developer") or [])]
+            agreeing = [
+                e for e in exact if organisations_agree(organisations, self.entries[e].get("developer") or [])
+            ]
             exact = agreeing or exact
         return exact
 
@@ -190,12 +199,20 @@ def curated_statements(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
         value = entry.get(name)
         if value is None or value == []:
             continue
-        item: dict[str, Any] = {"field": name, "value": value, "source": source, "sourceKind": "curated"}
-        found.append(item)
+        for one in value if isinstance(value, list) else [value]:
+            found.append({"field": name, "value": one, "source": source, "sourceKind": "curated"})
     return found
 
 
-_LIST_FIELDS = ("sources", "derivedFrom", "tasks", "domains", "inputModalities", "outputModalities", "trainingDatasets")
+_LIST_FIELDS = (
+    "sources",
+    "derivedFrom",
+    "tasks",
+    "domains",
+    "inputModalities",
+    "outputModalities",
+    "trainingDatasets",
+)
 _FILL_FIELDS = (
     "description",
     "activeParameterCount",
@@ -218,7 +235,9 @@ def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     )
 
 
-def merge_record(existing: Mapping[str, Any] | None, record: SourceRecord, entity: str, *, source_kind: str) -> dict[str, Any]:
+def merge_record(
+    existing: Mapping[str, Any] | None, record: SourceRecord, entity: str, *, source_kind: str
+) -> dict[str, Any]:
     """The entity's entry with this record's word in it.
 
     The record's statements replace the statements of the same source kind; every other
@@ -232,9 +251,15 @@ def merge_record(existing: Mapping[str, Any] | None, record: SourceRecord, entit
         merged["derivedFrom"] = [record.key]
         old_statements: list[dict[str, Any]] = []
     else:
-        merged = {k: v for k, v in existing.items() if k not in ("iri", "recordedAt", "inferred", "verdicts", "organisations")}
+        merged = {
+            k: v
+            for k, v in existing.items()
+            if k not in ("iri", "recordedAt", "inferred", "verdicts", "organisations")
+        }
         old_statements = list(existing.get("statements") or [])
-        if not old_statements and not any(str(k).startswith("https://w3id.org/lmkg/source/") for k in existing.get("derivedFrom") or []):
+        if not old_statements and not any(
+            str(k).startswith("https://w3id.org/lmkg/source/") for k in existing.get("derivedFrom") or []
+        ):
             old_statements = curated_statements(existing)
         for name in _LIST_FIELDS:
             values = [*(merged.get(name) or []), *(incoming.get(name) or [])]

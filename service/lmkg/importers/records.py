@@ -39,21 +39,22 @@ STATEMENT_FIELDS = (
     "trainingDatapoints",
 )
 
-_GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta",
-    "η": "eta", "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu",
-    "ξ": "xi", "ο": "omicron", "π": "pi", "ρ": "rho", "σ": "sigma", "ς": "sigma", "τ": "tau",
-    "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
-}  # fmt: skip
+
+def _spelt(char: str) -> str:
+    name = unicodedata.name(char, "")
+    if name.startswith("GREEK ") and " LETTER " in name:
+        return name.rsplit(" ", 1)[-1].lower()  # 'GREEK CAPITAL LETTER SIGMA' -> 'sigma'
+    return char
 
 
 def transliterate(name: str) -> str:
-    """Greek letters spelt out ('PanGu-Σ' -> 'PanGu-sigma'), so that slugs keep them apart."""
-    return "".join(_GREEK.get(c.lower(), c) for c in unicodedata.normalize("NFC", name))
+    """Greek letters spelt out (PanGu with a capital sigma -> 'PanGu-sigma'), so that slugs keep
+    them apart (slugify alone drops them: PanGu-alpha and PanGu-sigma were both 'pangu')."""
+    return "".join(_spelt(c) for c in unicodedata.normalize("NFC", name))
 
 
 def base_id(name: str) -> str:
-    """The id a name asks for: 'PanGu-α' -> 'pangu-alpha'; a name with no Latin letters or
+    """The id a name asks for: PanGu with a Greek alpha -> 'pangu-alpha'; a name with no Latin letters or
     digits (ERNIE's Chinese name alone) gives a hex slug of its characters."""
     slug = slugify(transliterate(name))
     if slug:
@@ -115,7 +116,9 @@ def rank_key(item: Mapping[str, Any]) -> tuple[int, int, str]:
     kind = item.get("sourceKind", "")
     kind_rank = SOURCE_KIND_RANK.index(kind) if kind in SOURCE_KIND_RANK else len(SOURCE_KIND_RANK)
     confidence = item.get("confidence")
-    confidence_rank = CONFIDENCE_RANK.index(confidence) if confidence in CONFIDENCE_RANK else len(CONFIDENCE_RANK)
+    confidence_rank = (
+        CONFIDENCE_RANK.index(confidence) if confidence in CONFIDENCE_RANK else len(CONFIDENCE_RANK)
+    )
     retrieved = str(item.get("retrieved", ""))
     # Most recent first: invert the date's characters so that a plain ascending sort works.
     inverted = "".join(chr(0x10FFFF - ord(c)) for c in retrieved)
@@ -125,11 +128,18 @@ def rank_key(item: Mapping[str, Any]) -> tuple[int, int, str]:
 def preferred_values(statements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The preferred value of each field that has statements, by the rank rule."""
     best: dict[str, Mapping[str, Any]] = {}
-    for item in statements:
+    statements_list = list(statements)
+    for item in statements_list:
         current = best.get(item["field"])
         if current is None or rank_key(item) < rank_key(current):
             best[item["field"]] = item
-    return {name: item["value"] for name, item in best.items()}
+    values = {name: item["value"] for name, item in best.items()}
+    if "developer" in values:  # several organisations: every one of the preferred source's
+        top = rank_key(best["developer"])
+        values["developer"] = [
+            i["value"] for i in statements_list if i["field"] == "developer" and rank_key(i) == top
+        ]
+    return values
 
 
 class Outcome:
@@ -205,7 +215,9 @@ class ImportReport:
         ]
         for result in self.results:
             if result.outcome in (Outcome.AMBIGUOUS, Outcome.MERGED):
-                lines.append(f"{result.outcome}: row {result.row} ({result.name}) -> {result.entity or '?'}: {result.reason}")
+                lines.append(
+                    f"{result.outcome}: row {result.row} ({result.name}) -> {result.entity or '?'}: {result.reason}"
+                )
         for result in self.rejections:
             lines.append(f"rejected: row {result.row} ({result.name or 'no name'}): {result.reason}")
         lines += [f"withdrawn: {w}" for w in self.withdrawn]
