@@ -31,6 +31,7 @@ from typing import Any
 
 from lmkg.entries import slugify
 from lmkg.importers.records import (
+    IMPORTED_NAMESPACES,
     STATEMENT_FIELDS,
     SourceRecord,
     preferred_values,
@@ -144,6 +145,11 @@ class EntityIndex:
             for name in name_keys(str(label), entry.get("parameterCount")):
                 self.by_name[name].add(entity)
 
+    def add_name(self, entity: str, name: str, count: int | None) -> None:
+        """Another name the entity answers to (a record merged into it under its own name)."""
+        for key in name_keys(name, count):
+            self.by_name[key].add(entity)
+
     @property
     def ids(self) -> set[str]:
         return set(self.entries)
@@ -191,8 +197,8 @@ class EntityIndex:
 def curated_statements(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
     """An entity's own values as statements of kind 'curated', for an entry that has none yet,
     so that its word stays beside a data set's when the two are merged."""
-    source = next(iter(entry.get("sources") or []), None)
-    if source is None:
+    sources = list(entry.get("sources") or [])
+    if not sources:
         return []
     found = []
     for name in STATEMENT_FIELDS:
@@ -200,7 +206,7 @@ def curated_statements(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
         if value is None or value == []:
             continue
         for one in value if isinstance(value, list) else [value]:
-            found.append({"field": name, "value": one, "source": source, "sourceKind": "curated"})
+            found.append({"field": name, "value": one, "sources": sources, "sourceKind": "curated"})
     return found
 
 
@@ -258,7 +264,7 @@ def merge_record(
         }
         old_statements = list(existing.get("statements") or [])
         if not old_statements and not any(
-            str(k).startswith("https://w3id.org/lmkg/source/") for k in existing.get("derivedFrom") or []
+            str(k).startswith(f"{n}#") for k in existing.get("derivedFrom") or [] for n in IMPORTED_NAMESPACES
         ):
             old_statements = curated_statements(existing)
         for name in _LIST_FIELDS:
@@ -285,8 +291,8 @@ def merge_record(
     statements = [{k: v for k, v in s.items() if k != "rank"} for s in kept] + new_statements
     merged["statements"] = statements
     for name, value in preferred_values(statements).items():
-        if name == "kind" and merged.get("kindBasis") == "source":
-            continue
+        if name == "kind" and merged.get("kind") and merged.get("kindBasis") in (None, "source"):
+            continue  # the category its curators or its source gave
         merged[name] = value
     if merged.get("kindBasis") == "size-threshold" and incoming.get("kindBasis") == "size-threshold":
         if merged.get("parameterCount") == incoming.get("parameterCount"):

@@ -150,6 +150,7 @@ def plan(
         result.entries[entity] = merged
         result.record_of[entity] = record
         index.add(merged)
+        index.add_name(entity, record.name, record.entry.get("parameterCount"))
         placed.append((record, entity))
     for record, entity in placed:
         _link(result.entries[entity], record, index, report)

@@ -26,6 +26,11 @@ from lmkg.entries import slugify
 SOURCE_KIND_RANK = ("curated", "paper-or-card", "epoch", "ecosystem-graphs", "source-document")
 """The rank rule's first key: a statement of an earlier kind is preferred."""
 CONFIDENCE_RANK = ("confident", "likely", "speculative")
+IMPORTED_NAMESPACES = (
+    "https://w3id.org/lmkg/source/epoch-ai-models",
+    "https://w3id.org/lmkg/source/ecosystem-graphs",
+)
+"""The data sets whose rows entries are derived from (`derivedFrom` IRIs `{namespace}#{row}`)."""
 STATEMENT_FIELDS = (
     "parameterCount",
     "activeParameterCount",
