@@ -93,7 +93,7 @@ def test_not_a_folder_of_cards(tmp_path: Path) -> None:
         read_cards(tmp_path)
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "bad.yaml").write_text("name: not a list\n")
-    with pytest.raises(LmkgError, match="bad.yaml: a card file is a list of assets"):
+    with pytest.raises(LmkgError, match=r"bad\.yaml: a card file is a list of assets"):
         read_cards(tmp_path)
 
 
