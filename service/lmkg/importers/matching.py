@@ -206,7 +206,9 @@ def curated_statements(entry: Mapping[str, Any]) -> list[dict[str, Any]]:
         if value is None or value == []:
             continue
         for one in value if isinstance(value, list) else [value]:
-            found.append({"field": name, "value": one, "sources": sources, "sourceKind": "curated"})
+            found.append(
+                normal_statement({"field": name, "value": one, "sources": sources, "sourceKind": "curated"})
+            )
     return found
 
 
@@ -230,6 +232,19 @@ _FILL_FIELDS = (
     "weightsPrecision",
     "derivation",
 )
+
+
+def normal_statement(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A statement as it is written: without its output-only rank, one source as `source`.
+
+    An entry read back gives `sources` (a list) where it was written with `source`; the
+    statement's IRI is made from what it holds, so the two spellings would be two statements."""
+    result = {k: v for k, v in item.items() if k != "rank"}
+    sources = result.get("sources")
+    if isinstance(sources, list) and len(sources) == 1:
+        result["source"] = sources[0]
+        del result["sources"]
+    return result
 
 
 def _same(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
@@ -262,7 +277,7 @@ def merge_record(
             for k, v in existing.items()
             if k not in ("iri", "recordedAt", "inferred", "verdicts", "organisations")
         }
-        old_statements = list(existing.get("statements") or [])
+        old_statements = [normal_statement(s) for s in existing.get("statements") or []]
         if not old_statements and not any(
             str(k).startswith(f"{n}#") for k in existing.get("derivedFrom") or [] for n in IMPORTED_NAMESPACES
         ):
@@ -283,12 +298,12 @@ def merge_record(
     previous = [s for s in old_statements if s.get("sourceKind") == source_kind]
     new_statements = []
     for item in incoming.get("statements", []):
-        item = dict(item)
+        item = normal_statement(item)
         earlier = next((p for p in previous if _same(p, item)), None)
         if earlier is not None and earlier.get("retrieved"):
             item["retrieved"] = earlier["retrieved"]
         new_statements.append(item)
-    statements = [{k: v for k, v in s.items() if k != "rank"} for s in kept] + new_statements
+    statements = kept + new_statements
     merged["statements"] = statements
     for name, value in preferred_values(statements).items():
         if name == "kind" and merged.get("kind") and merged.get("kindBasis") in (None, "source"):
