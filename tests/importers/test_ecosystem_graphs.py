@@ -26,7 +26,7 @@ from lmkg.importers.ecosystem_graphs import (
     select_cards,
 )
 from lmkg.knowledge import KnowledgeGraph
-from lmkg.vocab import LMKG, PRODUCT, model_iri, source_graph
+from lmkg.vocab import LMKG, ORG, PRODUCT, model_iri, source_graph
 
 DATA = Path(__file__).parent.parent / "data" / "ecosystem-graphs"
 
@@ -123,6 +123,8 @@ def test_import_merges_mistral_and_links_lineage(kg: KnowledgeGraph) -> None:
     rights = str(graph.value(URIRef("https://w3id.org/lmkg/source/ecosystem-graphs"), DCTERMS.rights))
     assert rights.startswith("No licence declared") and "citation" in rights
     assert graph.value(le_chat, DCTERMS.description) == Literal("A chat assistant built on the two models.")
+    hierarchy = kg.store.graph(source_graph("organisation-hierarchy"))
+    assert (ORG["google-deepmind"], LMKG.partOf, ORG["google"]) in hierarchy
     triples = kg.store.triple_count()
     again = import_ecosystem_graphs(kg, DATA)
     assert (again.written, kg.store.triple_count()) == (0, triples)

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from rdflib import Graph
+
 from lmkg.entries import slugify
 from lmkg.importers.records import (
     IMPORTED_NAMESPACES,
@@ -37,6 +39,7 @@ from lmkg.importers.records import (
     preferred_values,
     transliterate,
 )
+from lmkg.vocab import LMKG, ORG
 
 SIZE_TOLERANCE = 0.10
 """Two sizes of one model differ by at most this share of the larger (Mistral 7B: 7.0B and 7.3B)."""
@@ -56,6 +59,18 @@ def alias_table() -> dict[tuple[str, str], str]:
     """(source, record name) -> entity id, for the cases the rules cannot settle."""
     text = resources.files("lmkg.importers").joinpath("aliases.csv").read_text(encoding="utf-8")
     return {(row["source"], row["name"]): row["entity"] for row in csv.DictReader(io.StringIO(text))}
+
+
+def hierarchy_graph() -> Graph:
+    """The organisation hierarchy of organisations.csv as lmkg:partOf triples between the
+    organisations that entries name (org:google-deepmind part of org:google)."""
+    graph = Graph()
+    for name, (identifier, parent) in organisation_table().items():
+        if parent:
+            graph.add((ORG[slugify(name)], LMKG.partOf, ORG[parent]))
+            if identifier != slugify(name):
+                graph.add((ORG[identifier], LMKG.partOf, ORG[parent]))
+    return graph
 
 
 def canonical_organisation(name: str) -> str:

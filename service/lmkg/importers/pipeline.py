@@ -21,10 +21,10 @@ from rdflib.term import Node
 
 from lmkg.entries import Entry, entry_from_json, entry_to_json
 from lmkg.errors import EntryError
-from lmkg.importers.matching import EntityIndex, merge_record
+from lmkg.importers.matching import EntityIndex, hierarchy_graph, merge_record
 from lmkg.importers.records import ImportReport, Outcome, Progress, SourceRecord, unique_id
 from lmkg.knowledge import KnowledgeGraph, WriteMode
-from lmkg.vocab import GRAPH_MODEL, model_iri
+from lmkg.vocab import GRAPH_MODEL, model_iri, source_graph
 
 _STORED = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _BARE = re.compile(r"^[+-]?(\d+)$|^[+-]?(\d*\.\d+)$|^[+-]?((?:\d+\.?\d*|\.\d+)[eE][+-]?\d+)$")
@@ -215,6 +215,14 @@ def _without_stamp(graph: Graph) -> Graph:
     return copy
 
 
+def write_hierarchy(kg: KnowledgeGraph) -> None:
+    """The organisation hierarchy (organisations.csv) in a graph of its own, rewritten when it changed."""
+    wanted = hierarchy_graph()
+    name = source_graph("organisation-hierarchy")
+    if not isomorphic(kg.store.graph(name), wanted):
+        kg.store.load_graph(name, wanted)
+
+
 def write_plan(
     kg: KnowledgeGraph,
     planned: Plan,
@@ -240,6 +248,7 @@ def write_plan(
         entries.append(entry)
     entries.sort(key=lambda e: (_depth(e.id, planned.entries), e.id))
     known = frozenset(planned.entries) | frozenset(stored)
+    write_hierarchy(kg)
     bar = Progress(len(entries), progress)
     done = 0
     for number, start in enumerate(range(0, len(entries), batch_size)):
