@@ -83,6 +83,8 @@ def test_every_row_has_an_outcome(imported: Imported) -> None:
     for result in imported.ecosystem.results:
         types[result.reason] = types.get(result.reason, 0) + 1
     assert (types["dataset"], types["application"]) == (112, 98)
+    assert imported.ecosystem.counts()["ambiguous"] == 0  # the alias table settles the three the rules cannot
+    assert imported.epoch.counts()["ambiguous"] == 0
 
 
 def test_reimporting_both_changes_no_triple(imported: Imported) -> None:
