@@ -158,7 +158,7 @@ def entry(index: int, rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.1:
         document["developer"].append(_developer(rng))
     if rng.random() < 0.3:
-        document["specializesIn"] = [rng.choice(_SPECIALITIES)]
+        document["specialisesIn"] = [rng.choice(_SPECIALITIES)]
     document["tasks"] = rng.sample(_TASKS, rng.randint(1, 3))
     if rng.random() < 0.5:
         document["trainingTokens"] = int(parameters * rng.uniform(10, 200))

@@ -104,7 +104,7 @@ KINDS: dict[str, URIRef] = {"llm": LMKG.LargeLanguageModel, "slm": LMKG.SmallLan
 SCALARS: dict[str, URIRef] = {
     "label": RDFS.label,
     "parameterCount": LMKG.parameterCount,
-    "license": LMKG.license,
+    "license": LMKG.licence,
     "openWeights": LMKG.openWeights,
     "description": DCTERMS.description,
     "trainingTokens": LMKG.trainingTokens,
@@ -120,7 +120,7 @@ SCALARS: dict[str, URIRef] = {
     "status": LMKG.status,
 }
 TEXT_LISTS: dict[str, URIRef] = {
-    "specializesIn": LMKG.specializesIn,
+    "specialisesIn": LMKG.specialisesIn,
     "tasks": LMKG.task,
     "domains": LMKG.domain,
     "inputModalities": LMKG.inputModality,
@@ -136,7 +136,7 @@ STATED_FIELDS: dict[str, URIRef] = {
     "parameterCount": LMKG.parameterCount,
     "activeParameterCount": LMKG.activeParameterCount,
     "releaseDate": LMKG.releaseDate,
-    "license": LMKG.license,
+    "license": LMKG.licence,
     "developer": LMKG.developedBy,
     "kind": RDF.type,
     "openWeights": LMKG.openWeights,
@@ -162,7 +162,7 @@ OBSERVATION_KINDS: dict[str, URIRef] = {
 }
 
 INPUT_FIELDS = (
-    {"id", "kind", "developer", "releaseDate", "statements", "observations", "trainingDatasets", "family"}
+    {"id", "kind", "developer", "releaseDate", "statements", "observations", "trainingDatasets", "family", "specializesIn"}
     | set(SCALARS)
     | set(TEXT_LISTS)
     | set(IRI_LISTS)
@@ -312,6 +312,9 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     if not isinstance(data, Mapping):
         raise EntryError([("(document)", "a model entry must be a JSON object")])
     data = with_preferred_values(data)
+    if "specializesIn" in data and "specialisesIn" not in data:
+        # The spelling of lmkg 0.1, still read: names follow British spelling since 0.2.
+        data["specialisesIn"] = data.pop("specializesIn")
     problems: list[tuple[str, str]] = []
     unknown = sorted(set(data) - INPUT_FIELDS - OUTPUT_ONLY_FIELDS)
     for field_name in unknown:

@@ -23,14 +23,25 @@ from lmkg.vocab import GRAPH_SOURCE, LMKG, model_iri
 
 _CATEGORY_CLAIMS = """
 PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
-SELECT DISTINCT ?claim ?text ?hedge ?section WHERE {
+SELECT ?claim ?text ?hedge ?section (GROUP_CONCAT(STR(?trait); SEPARATOR=" ") AS ?traits) WHERE {
   ?model a ?category .
-  ?claim a lmkg:CategoryClaim ; lmkg:aboutCategory ?category ; lmkg:claimText ?text ; lmkg:hedge ?hedge .
+  ?claim a lmkg:CategoryClaim ; lmkg:aboutCategory ?category ; lmkg:claimText ?text ; lmkg:hedge ?hedge ;
+         lmkg:claimedTrait ?trait .
   OPTIONAL { ?claim lmkg:section ?section }
-  FILTER EXISTS { ?claim lmkg:claimedTrait ?trait }
 }
+GROUP BY ?claim ?text ?hedge ?section
 ORDER BY ?claim
 """
+
+# The trait values a category claim may ascribe, as the verdict they would give.
+_CLAIMED_VERDICT: dict[str, tuple[str, bool]] = {
+    str(LMKG.HighPortability): ("portable", True),
+    str(LMKG.LowPortability): ("portable", False),
+    str(LMKG.LowFineTuningCost): ("cheapToFineTune", True),
+    str(LMKG.HighFineTuningCost): ("cheapToFineTune", False),
+    str(LMKG.FastProcessing): ("fast", True),
+    str(LMKG.SlowProcessing): ("fast", False),
+}
 
 _CLAIMS = """
 PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
@@ -81,7 +92,36 @@ class Explanation:
     conclusions: dict[str, Reason]
     disagreements: list[str]
     verdicts: dict[str, Verdict] = field(default_factory=dict)
-    source_view: list[dict[str, str]] = field(default_factory=list)
+    source_view: list[dict[str, Any]] = field(default_factory=list)
+
+    def generalisation_versus_evidence(self) -> list[dict[str, Any]]:
+        """For each verdict the source's category claims speak to: what they would say, what the
+        model's own evidence says, and whether the two agree (None when the evidence is silent)."""
+        said: dict[str, tuple[bool, str, str]] = {}
+        for claim in self.source_view:
+            for trait in claim.get("traits", []):
+                if trait in _CLAIMED_VERDICT:
+                    name, value = _CLAIMED_VERDICT[trait]
+                    said.setdefault(name, (value, claim["text"], claim["hedge"]))
+        rows = []
+        for trait in TRAITS:
+            if trait.name not in said:
+                continue
+            value, text, hedge = said[trait.name]
+            evidence = self.verdicts.get(trait.name)
+            known = evidence.value if evidence is not None else None
+            rows.append(
+                {
+                    "trait": trait.name,
+                    "sourceSays": value,
+                    "sourceText": text,
+                    "hedge": hedge,
+                    "evidenceSays": known,
+                    "basis": str(evidence.basis) if evidence is not None else "none",
+                    "agrees": None if known is None else known == value,
+                }
+            )
+        return rows
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +130,7 @@ class Explanation:
             "verdicts": {name: verdict.as_json() for name, verdict in self.verdicts.items()},
             "conclusions": [{"class": cls, **reason.as_json()} for cls, reason in self.conclusions.items()],
             "sourceView": self.source_view,
+            "generalisationVersusEvidence": self.generalisation_versus_evidence(),
             "disagreements": self.disagreements,
         }
 
@@ -110,6 +151,14 @@ class Explanation:
             for claim in self.source_view:
                 hedge = f" [hedge: {claim['hedge']}]" if claim["hedge"] != "none" else ""
                 lines.append(f'- "{claim["text"]}"{hedge}')
+            lines.append("")
+            words = {True: "yes", False: "no", None: "unknown"}
+            for row in self.generalisation_versus_evidence():
+                verdict = {True: "agree", False: "DIFFER", None: "evidence silent"}[row["agrees"]]
+                lines.append(
+                    f"- {row['trait']}: the source's generalisation says {words[row['sourceSays']]}, "
+                    f"the evidence says {words[row['evidenceSays']]} ({verdict})"
+                )
             lines.append("")
         if self.disagreements:
             lines.append("Where the source, the data and the threshold disagree:")
@@ -166,7 +215,12 @@ class Explainer:
         """The source document's sentences about the model's category, with their hedges."""
         rows = self.kg.store.select(_CATEGORY_CLAIMS, bindings={"model": subject})
         return [
-            {"text": str(row["text"]), "hedge": str(row["hedge"]), "section": str(row.get("section", ""))}
+            {
+                "text": str(row["text"]),
+                "hedge": str(row["hedge"]),
+                "section": str(row.get("section", "")),
+                "traits": sorted(str(row.get("traits", "")).split()),
+            }
             for row in rows
         ]
 

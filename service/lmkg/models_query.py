@@ -37,7 +37,7 @@ _MATCH = """
   OPTIONAL { ?model rdfs:label ?label }
   OPTIONAL { ?model lmkg:parameterCount ?parameterCount }
   OPTIONAL { ?model lmkg:releaseDate ?releaseDate }
-  OPTIONAL { ?model lmkg:license ?license }
+  OPTIONAL { ?model lmkg:licence ?license }
   OPTIONAL { ?model lmkg:openWeights ?openWeights }
 """
 
@@ -75,7 +75,8 @@ _SORT_VARIABLES = {"label": "?name", "parameterCount": "?size", "releaseDate": "
 _SUMMARY = """SELECT ?model (SAMPLE(?label) AS ?name) (SAMPLE(?kindClass) AS ?kind)
   (MAX(?parameterCount) AS ?size) (MIN(?releaseDate) AS ?released) (SAMPLE(?license) AS ?licence)
   (SAMPLE(?openWeights) AS ?open) (SAMPLE(?isPortable) AS ?portable) (SAMPLE(?isCheap) AS ?cheap)
-  (SAMPLE(?isFast) AS ?fast)
+  (SAMPLE(?isFast) AS ?fast) (SAMPLE(?portableBasis) AS ?pBasis) (SAMPLE(?cheapBasis) AS ?cBasis)
+  (SAMPLE(?fastBasis) AS ?fBasis)
   (GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR="\\u001f") AS ?developers)
 WHERE {%s
   # The organisation's label as the entry's own graph gives it: every entry repeats its
@@ -86,6 +87,10 @@ WHERE {%s
   OPTIONAL { ?model a ?portableClass VALUES (?portableClass ?isPortable) { (lmkg:PortableModel true) (lmkg:NonPortableModel false) } }
   OPTIONAL { ?model a ?cheapClass VALUES (?cheapClass ?isCheap) { (lmkg:CheapToFineTuneModel true) (lmkg:CostlyToFineTuneModel false) } }
   OPTIONAL { ?model a ?fastClass VALUES (?fastClass ?isFast) { (lmkg:RealTimeCapableModel true) (lmkg:NotRealTimeCapableModel false) } }
+  # What each known verdict rests on (lmkg.evidence): "observation" or "size-rule".
+  OPTIONAL { ?model lmkg:hasVerdict ?portableVerdict . ?portableVerdict lmkg:verdictOn "portable" ; lmkg:basis ?portableBasis }
+  OPTIONAL { ?model lmkg:hasVerdict ?cheapVerdict . ?cheapVerdict lmkg:verdictOn "cheapToFineTune" ; lmkg:basis ?cheapBasis }
+  OPTIONAL { ?model lmkg:hasVerdict ?fastVerdict . ?fastVerdict lmkg:verdictOn "fast" ; lmkg:basis ?fastBasis }
 }
 GROUP BY ?model
 ORDER BY %s
@@ -170,6 +175,7 @@ class ModelSummary:
     portable: bool | None  # None: unknown
     cheap_to_fine_tune: bool | None
     fast: bool | None
+    bases: dict[str, str]  # each verdict's basis: "observation", "size-rule" or "none" (unknown)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -185,6 +191,7 @@ class ModelSummary:
             "portable": self.portable,
             "cheapToFineTune": self.cheap_to_fine_tune,
             "fast": self.fast,
+            "bases": self.bases,
         }
 
 
@@ -234,6 +241,10 @@ def _summary(row: dict[str, Identifier]) -> ModelSummary:
         portable=_verdict(row.get("portable")),
         cheap_to_fine_tune=_verdict(row.get("cheap")),
         fast=_verdict(row.get("fast")),
+        bases={
+            name: str(row.get(key) or "none")
+            for name, key in (("portable", "pBasis"), ("cheapToFineTune", "cBasis"), ("fast", "fBasis"))
+        },
     )
 
 

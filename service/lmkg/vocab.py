@@ -84,14 +84,14 @@ class LMKG(DefinedNamespace):
     hasProcessingSpeed: URIRef
     hasPortability: URIRef
     hasFineTuningCost: URIRef
-    specializesIn: URIRef  # topic, task or industry, in words
+    specialisesIn: URIRef  # topic, task or industry, in words
     task: URIRef  # task, in words
     developedBy: URIRef  # model or product -> organisation
     builtOn: URIRef  # product -> model
     variantOf: URIRef  # variant -> family
     fineTunedFrom: URIRef  # model -> base model
     releaseDate: URIRef  # xsd:dateTime
-    license: URIRef  # SPDX identifier or "proprietary"
+    licence: URIRef  # SPDX identifier or "proprietary" (JSON field: license)
     openWeights: URIRef  # xsd:boolean
     trainingTokens: URIRef  # xsd:integer
     trainingCompute: URIRef  # xsd:double, FLOP

@@ -16,7 +16,7 @@ from rdflib.namespace import RDF
 
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store
-from lmkg.vocab import GRAPH_INFERRED, LMKG, model_graph, model_iri
+from lmkg.vocab import GRAPH_INFERRED, LMKG, VERDICT, model_graph, model_iri
 
 DATA = Path(__file__).parent.parent / "data"
 ENTRIES = DATA / "entries"
@@ -32,9 +32,17 @@ SMALL = {
     "gpt-neo-2.7b",
     "phi-3-mini",
 }
-LARGE = {"gpt-4", "mistral-7b", "llama-3", "llama-3-8b", "llama-3-70b"}
+LARGE = {"gpt-4", "mistral-7b", "llama-3", "llama-3-8b", "llama-3-70b", "llama-2-7b", "llama-2-13b"}
 ALL = SMALL | LARGE
 UNDISCLOSED_SIZE = {"gpt-4", "gpt-neo", "llama-3", "orca-2"}
+# The verdicts come from each model's own evidence, whatever its source calls it (issue 12).
+PORTABLE = {
+    "phi-3-mini", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b", "orca-2-7b", "orca-2-13b",
+    "mistral-7b", "llama-3-8b", "llama-2-7b", "llama-2-13b",
+}
+NOT_PORTABLE = {"llama-3-70b"}
+FAST = PORTABLE - {"orca-2-13b", "llama-2-13b"}
+OVER_THRESHOLD = {"orca-2-13b", "llama-2-13b", "llama-3-70b"}
 ENTRY = json.loads((DATA / "valid-entries" / "minimal.json").read_text())
 NEW_ID = ENTRY["id"]
 
@@ -77,10 +85,14 @@ def inferred_types(store: Store, model_id: str) -> set[URIRef]:
         pytest.param("", ALL, id="no-filter"),
         pytest.param("kind=slm", SMALL, id="kind-slm"),
         pytest.param("kind=llm", LARGE, id="kind-llm"),
-        pytest.param("portable=true", SMALL, id="portable"),
-        pytest.param("portable=false", LARGE, id="not-portable"),
-        pytest.param("cheapToFineTune=true", SMALL, id="cheap"),
-        pytest.param("cheapToFineTune=0", LARGE, id="not-cheap"),
+        pytest.param("portable=true", PORTABLE, id="portable"),
+        pytest.param("portable=false", NOT_PORTABLE, id="not-portable"),
+        pytest.param("portable=unknown", UNDISCLOSED_SIZE, id="portable-unknown"),
+        pytest.param("cheapToFineTune=true", PORTABLE, id="cheap"),
+        pytest.param("cheapToFineTune=0", NOT_PORTABLE, id="not-cheap"),
+        pytest.param("cheapToFineTune=unknown", UNDISCLOSED_SIZE, id="cheap-unknown"),
+        pytest.param("fast=true", FAST, id="fast"),
+        pytest.param("fast=false", OVER_THRESHOLD, id="not-fast"),
         pytest.param(
             "developer=EleutherAI",
             {"gpt-neo", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"},
@@ -94,20 +106,19 @@ def inferred_types(store: Store, model_id: str) -> set[URIRef]:
         ),
         pytest.param("developer=Microsoft", {"phi-3-mini"}, id="developer-exact-not-prefix"),
         pytest.param("developer=nobody", set(), id="developer-unknown"),
-        pytest.param("capability=VersatileModel", LARGE, id="capability-versatile"),
-        pytest.param("capability=EdgeDeployableModel", SMALL, id="capability-edge"),
-        pytest.param("capability=RealTimeCapableModel", SMALL, id="capability-real-time"),
-        pytest.param("capability=SpecialisedModel", SMALL, id="capability-specialised"),
-        pytest.param(
-            "capability=ModelOverSizeThreshold", {"orca-2-13b", "llama-3-70b"}, id="capability-over-threshold"
-        ),
+        # No shipped model has evidence of its generation scope: the category decides nothing.
+        pytest.param("capability=VersatileModel", set(), id="capability-versatile"),
+        pytest.param("capability=SpecialisedModel", set(), id="capability-specialised"),
+        pytest.param("capability=FitsLaptopAt4Bit", PORTABLE, id="capability-size-rule"),
+        pytest.param("capability=RealTimeCapableModel", FAST, id="capability-real-time"),
+        pytest.param("capability=ModelOverSizeThreshold", OVER_THRESHOLD, id="capability-over-threshold"),
         pytest.param(
             "maxParameters=3000000000", {"gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"}, id="max-parameters"
         ),
-        pytest.param("minParameters=10000000001", {"orca-2-13b", "llama-3-70b"}, id="min-parameters"),
+        pytest.param("minParameters=10000000001", OVER_THRESHOLD, id="min-parameters"),
         pytest.param(
             "minParameters=7000000000&maxParameters=8000000000",
-            {"orca-2-7b", "mistral-7b", "llama-3-8b"},
+            {"orca-2-7b", "mistral-7b", "llama-3-8b", "llama-2-7b"},
             id="parameter-range",
         ),
         pytest.param("openWeights=false", {"gpt-4"}, id="closed-weights"),
@@ -119,7 +130,9 @@ def inferred_types(store: Store, model_id: str) -> set[URIRef]:
             {"gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"},
             id="combined",
         ),
-        pytest.param("kind=llm&portable=true", set(), id="contradictory"),
+        # Called large by their source, portable by their own size: once a contradiction.
+        pytest.param("kind=llm&portable=true", {"mistral-7b", "llama-3-8b", "llama-2-7b", "llama-2-13b"}, id="called-large-but-portable"),
+        pytest.param("kind=slm&portable=unknown", {"orca-2", "gpt-neo"}, id="called-small-but-unknown"),
     ],
 )
 def test_filters_narrow_the_list(client: TestClient, query: str, expected: set[str]) -> None:
@@ -132,7 +145,7 @@ def test_portable_and_cheap_equals_the_named_query(client: TestClient, kg: Knowl
     rest = ids(client.get("/models?portable=true&cheapToFineTune=true&limit=1000"))
     rows = kg.store.select(kg.queries.get("portable-and-cheap-to-fine-tune").text)
     named = {str(row["model"]).rsplit("/", 1)[-1] for row in rows}
-    assert rest == named == SMALL
+    assert rest == named == PORTABLE
 
 
 def test_a_summary_has_every_field(client: TestClient) -> None:
@@ -149,9 +162,13 @@ def test_a_summary_has_every_field(client: TestClient) -> None:
         "openWeights": True,
         "portable": True,
         "cheapToFineTune": True,
+        "fast": True,
+        "bases": {"portable": "observation", "cheapToFineTune": "size-rule", "fast": "size-rule"},
     }
     gpt4 = models["gpt-4"]
-    assert gpt4["parameterCount"] is None and gpt4["openWeights"] is False and gpt4["portable"] is False
+    assert gpt4["bases"] == {"portable": "none", "cheapToFineTune": "none", "fast": "none"}
+    assert gpt4["parameterCount"] is None and gpt4["openWeights"] is False
+    assert gpt4["portable"] is None and gpt4["cheapToFineTune"] is None  # unknown, not "no"
     # Organisation labels are stored in every entry graph that names them: listed once.
     assert models["gpt-neo-125m"]["developer"] == ["EleutherAI"]
 
@@ -159,10 +176,11 @@ def test_a_summary_has_every_field(client: TestClient) -> None:
 def test_bad_filter_values_are_422(client: TestClient) -> None:
     unknown = client.get("/models?capability=FastModel")
     assert unknown.status_code == 422
-    for name in ("EdgeDeployableModel", "VersatileModel", "RealTimeCapableModel", "SpecialisedModel"):
+    for name in ("FitsLaptopAt4Bit", "VersatileModel", "RealTimeCapableModel", "SpecialisedModel"):
         assert name in unknown.json()["detail"]
     for query in (
         "portable=maybe",
+        "fast=perhaps",
         "openWeights=yes",
         "kind=medium",
         "limit=0",
@@ -195,7 +213,7 @@ def test_filter_values_cannot_change_the_query(client: TestClient, query: dict[s
 
 def test_sort_by_parameter_count_puts_undisclosed_sizes_last(client: TestClient) -> None:
     descending = ordered_ids(client.get("/models?sort=parameterCount&direction=desc&limit=100"))
-    assert descending[:4] == ["llama-3-70b", "orca-2-13b", "llama-3-8b", "mistral-7b"]
+    assert descending[:5] == ["llama-3-70b", "llama-2-13b", "orca-2-13b", "llama-3-8b", "mistral-7b"]
     assert set(descending[-4:]) == UNDISCLOSED_SIZE
     ascending = ordered_ids(client.get("/models?sort=parameterCount&direction=asc&limit=100"))
     assert ascending[:3] == ["gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b"]
@@ -218,7 +236,7 @@ def test_sort_by_release_date_label_and_id(client: TestClient) -> None:
 
 def test_pages_follow_the_link_header(client: TestClient) -> None:
     first = client.get("/models?sort=id&limit=5")
-    assert first.headers["x-total-count"] == "13" and first.json()["total"] == 13
+    assert first.headers["x-total-count"] == "15" and first.json()["total"] == 15
     rels = links(first)
     assert set(rels) == {"first", "last", "next"}
     assert "offset=10" in rels["last"] and "offset=5" in rels["next"]
@@ -229,7 +247,7 @@ def test_pages_follow_the_link_header(client: TestClient) -> None:
         assert "prev" in links(response)
         seen += ordered_ids(response)
     assert seen == sorted(ALL)
-    assert response.json()["offset"] == 10 and len(response.json()["models"]) == 3
+    assert response.json()["offset"] == 10 and len(response.json()["models"]) == 5
     assert ordered_ids(client.get(links(response)["prev"])) == sorted(ALL)[5:10]
     assert ordered_ids(client.get(links(response)["first"])) == sorted(ALL)[:5]
 
@@ -265,8 +283,12 @@ def test_read_model_with_inferences_and_claims(client: TestClient, store: Store)
         }
     ]
     assert "Orca 2" in body["sourceClaims"][0]["curatorNote"]
+    assert body["verdicts"]["portable"]["basis"] == "size-rule" and body["verdicts"]["fast"]["value"] is False
     gpt4 = client.get("/models/gpt-4").json()
-    assert gpt4["inferred"]["portable"] is False and gpt4["inferred"]["sizeClass"] is None
+    assert gpt4["inferred"]["portable"] is None and gpt4["inferred"]["sizeClass"] is None
+    assert gpt4["verdicts"]["portable"] == {"value": None, "basis": "none", "detail": gpt4["verdicts"]["portable"]["detail"]}
+    phi = client.get("/models/phi-3-mini").json()
+    assert phi["verdicts"]["portable"]["basis"] == "observation" and phi["observations"][0]["device"] == "phone"
     assert [c["text"] for c in gpt4["sourceClaims"]] == ["OpenAI’s GPT-4.0"]  # noqa: RUF001 (the source's own apostrophe)
     assert client.get("/models/mistral-7b").json()["inferred"]["sizeClass"] == "under-threshold"
     assert client.get("/models/phi-3-mini").json()["sourceClaims"] == []
@@ -385,8 +407,8 @@ def test_valid_post_is_visible_at_once_with_its_inferences(
     assert created["inferred"]["sizeClass"] == "under-threshold"
     assert client.get(response.headers["location"]).json()["inferred"] == created["inferred"]
     assert NEW_ID in ids(client.get("/models?portable=true&cheapToFineTune=true&limit=1000"))
-    assert client.get("/models").json()["total"] == 14
-    assert {LMKG.PortableModel, LMKG.CheapToFineTuneModel, LMKG.EdgeDeployableModel} <= inferred_types(
+    assert client.get("/models").json()["total"] == 16
+    assert {LMKG.PortableModel, LMKG.CheapToFineTuneModel, LMKG.FitsLaptopAt4Bit} <= inferred_types(
         store, NEW_ID
     )
     assert store.ask(_IN_CLASS, bindings={"m": model_iri(NEW_ID), "class": LMKG.CheapToFineTuneModel})
@@ -412,9 +434,16 @@ def test_put_replaces_and_delete_removes_the_inferences(
     )
     assert replaced.status_code == 200, replaced.text
     assert replaced.json()["kind"] == "llm" and len(replaced.json()["sources"]) == 2
-    assert replaced.json()["inferred"]["portable"] is False
-    assert LMKG.PortableModel not in inferred_types(store, NEW_ID)
-    assert LMKG.VersatileModel in inferred_types(store, NEW_ID)
+    # The replacement withdraws the size: no evidence decides portability any more, and the
+    # verdict of the first version is gone with it (unknown, not "not portable").
+    assert replaced.json()["inferred"]["portable"] is None
+    assert replaced.json()["verdicts"]["portable"]["value"] is None
+    assert not {LMKG.PortableModel, LMKG.NonPortableModel} & inferred_types(store, NEW_ID)
+    assert NEW_ID in ids(client.get("/models?portable=unknown"))
+    assert not store.select(
+        "SELECT ?p WHERE { GRAPH ?g { ?v ?p ?o } }",
+        bindings={"g": GRAPH_INFERRED, "v": VERDICT[f"{NEW_ID}/portable"]},
+    ), "the verdict node of the replaced version is left in the inferred graph"
     assert NEW_ID in ids(client.get("/models?kind=llm"))
 
     assert client.delete(f"/models/{NEW_ID}", headers=auth).status_code == 204
@@ -539,11 +568,12 @@ def test_validate_without_storing(client: TestClient, store: Store) -> None:
     assert good.json()["conforms"] is True and good.json()["report"]["results"] == []
     inferred = good.json()["inferred"]
     assert inferred["portable"] is True and inferred["cheapToFineTune"] is True
-    assert str(LMKG.EdgeDeployableModel) in inferred["classes"]
+    assert str(LMKG.FitsLaptopAt4Bit) in inferred["classes"]
+    assert good.json()["verdicts"]["portable"]["basis"] == "size-rule"
     assert str(LMKG.SmallLanguageModel) not in inferred["classes"]  # asserted, not inferred
 
     bad = client.post("/validate", json={**ENTRY, "kind": "llm", "developer": None}).json()
-    assert bad["conforms"] is False and bad["inferred"]["portable"] is False
+    assert bad["conforms"] is False and bad["inferred"]["portable"] is True  # by its size, not its kind
     assert [r["path"] for r in bad["report"]["results"]] == [str(LMKG.developedBy)]
 
     turtle = client.post(
@@ -567,7 +597,7 @@ def test_over_real_http(live_server, auth: dict[str, str]) -> None:  # type: ign
         assert [m["id"] for m in listed.json()["models"]] == [NEW_ID]
         assert listed.headers["x-total-count"] == "1" and 'rel="first"' in listed.headers["link"]
         page = http.get("/models", params={"sort": "id", "limit": 5})
-        assert page.json()["total"] == 14 and 'rel="next"' in page.headers["link"]
+        assert page.json()["total"] == 16 and 'rel="next"' in page.headers["link"]
         turtle = http.get(f"/model/{NEW_ID}", headers={"Accept": "text/turtle"})
         graph = Graph().parse(data=turtle.text, format="turtle")
         assert (model_iri(NEW_ID), RDF.type, LMKG.PortableModel) in graph

@@ -10,6 +10,7 @@ from rdflib.namespace import PROV
 
 from lmkg.entries import entry_to_json
 from lmkg.errors import LmkgError
+from lmkg.explain import explain
 from lmkg.importers.epoch import import_epoch, import_epoch_file
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.vocab import GRAPH_ONTOLOGY, LMKG, model_iri
@@ -48,6 +49,10 @@ def test_mapping_of_a_good_row(kg: KnowledgeGraph) -> None:
     assert tiny["trainingDatapoints"] == 2_000_000_000_000 and "trainingTokens" not in tiny
     assert _entry(kg, "tiny-chat-2.6b-instruct")["fineTunedFrom"] == "tiny-chat-2.6b"
     assert _entry(kg, "big-model-70b")["license"] == "proprietary"
+    assert LMKG.PortableModel in kg.inferred_types("tiny-chat-2.6b")
+    assert LMKG.PortableModel not in kg.inferred_types("big-model-70b")
+    text = explain(kg, "tiny-chat-2.6b").as_text()
+    assert "parameter count 2.6B is at most 10B" in text and "portable: yes (size-rule)" in text
 
 
 def test_missing_columns_are_named(kg: KnowledgeGraph) -> None:

@@ -319,3 +319,22 @@ def test_keyboard_alone_filters_the_models(page: Page, page_log: PageLog, servic
     page.keyboard.press("Enter")
     expect(page.locator("#explanation")).to_be_visible(timeout=30_000)
     page_log.assert_clean()
+
+
+def test_a_model_page_shows_each_verdict_with_its_basis(page: Page, page_log: PageLog, service: Service) -> None:
+    """Issue 12: each verdict with its basis, and where the source's generalisation differs."""
+    _open(page, service, "#/models/mistral-7b", "#verdicts tbody tr")
+    portable = page.locator("#verdicts tr[data-trait='portable']")
+    expect(portable).to_contain_text("yes")
+    expect(portable).to_contain_text("size rule")
+    expect(portable).to_contain_text("7.3 billion parameters")
+    # The source calls Mistral 7B an LLM and says LLMs "typically" lack portability: shown, and flagged.
+    expect(portable).to_contain_text("differs from the evidence")
+    expect(page.locator("#verdicts")).to_contain_text("typically require significant computational resources")
+    _open(page, service, "#/models/gpt-4", "#verdicts tbody tr")
+    expect(page.locator("#verdicts tr[data-trait='portable'] td.verdict")).to_have_text("unknown")
+    expect(page.locator("#verdicts tr[data-trait='portable']")).to_contain_text("no evidence")
+    _open(page, service, "#/models/phi-3-mini", "#verdicts tbody tr")
+    expect(page.locator("#verdicts tr[data-trait='portable']")).to_contain_text("observed")
+    expect(page.locator("#statements")).to_contain_text("Runs on phone at 4-bit")
+    page_log.assert_clean()

@@ -88,6 +88,10 @@ class ModelSummary(BaseModel):
     portable: bool | None = Field(description="true, false, or null when no evidence decides it")
     cheapToFineTune: bool | None = Field(description="true, false, or null when no evidence decides it")
     fast: bool | None = Field(default=None, description="true, false, or null when no evidence decides it")
+    bases: dict[str, str] = Field(
+        default={},
+        description="what each verdict rests on: observation, size-rule, or none (unknown)",
+    )
 
 
 class ModelList(BaseModel):

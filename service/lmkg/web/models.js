@@ -5,8 +5,17 @@ import { api, classNameOf, el, errorBox, formatCount, heading, yesNo } from "./d
 const FLAGS = [
   ["portable", "Portable"],
   ["cheapToFineTune", "Cheap to fine-tune"],
+  ["fast", "Fast"],
   ["openWeights", "Open weights"],
 ];
+// Verdicts have three values: what no evidence decides is "unknown", never "no".
+const VERDICT_FLAGS = new Set(["portable", "cheapToFineTune", "fast"]);
+const VERDICT_LABELS = { portable: "Portable", cheapToFineTune: "Cheap to fine-tune", fast: "Fast (real time)" };
+const BASIS_LABELS = { observation: "observed", "size-rule": "size rule", none: "no evidence" };
+
+function verdictText(value) {
+  return value === true ? "yes" : value === false ? "no" : "unknown";
+}
 const SORTABLE = [
   ["label", "Model"],
   ["kind", "Kind"],
@@ -56,7 +65,14 @@ function filterForm(query) {
     { class: "filters", role: "search", "aria-label": "Filter models" },
     input("search", "Search name or description", query.get("search"), { type: "search" }),
     select("kind", "Kind (as its source says)", [any, ["slm", "small (SLM)"], ["llm", "large (LLM)"]], query.get("kind") ?? ""),
-    FLAGS.map(([name, label]) => select(name, label, [any, ["true", "yes"], ["false", "no"]], query.get(name) ?? "")),
+    FLAGS.map(([name, label]) =>
+      select(
+        name,
+        label,
+        VERDICT_FLAGS.has(name) ? [any, ["true", "yes"], ["false", "no"], ["unknown", "unknown"]] : [any, ["true", "yes"], ["false", "no"]],
+        query.get(name) ?? "",
+      ),
+    ),
     input("developer", "Developer", query.get("developer")),
     select(
       "capability",
@@ -163,8 +179,8 @@ function row(model) {
     el("td", {}, model.releaseDate ?? "—"),
     el("td", {}, model.license ?? "—"),
     el("td", {}, yesNo(model.openWeights)),
-    el("td", {}, yesNo(model.portable)),
-    el("td", {}, yesNo(model.cheapToFineTune)),
+    el("td", {}, verdictText(model.portable)),
+    el("td", {}, verdictText(model.cheapToFineTune)),
   );
 }
 
@@ -219,7 +235,7 @@ const FACT_LABELS = {
   license: "Licence",
   openWeights: "Open weights",
   description: "Description",
-  specializesIn: "Specialises in",
+  specialisesIn: "Specialises in",
   tasks: "Tasks",
   variantOf: "Variant of",
   fineTunedFrom: "Fine-tuned from",
@@ -228,11 +244,14 @@ const FACT_LABELS = {
   kindBasis: "Kind based on",
 };
 const PROVENANCE = new Set(["sources", "derivedFrom", "recordedAt", "iri"]);
-const SKIP = new Set(["id", "label", "inferred", "sourceClaims"]);
+const SKIP = new Set(["id", "label", "inferred", "sourceClaims", "verdicts", "statements", "observations", "memoryFootprint"]);
 
 function factValue(key, value) {
   if (key === "parameterCount") return `${formatCount(value)} (${Number(value).toLocaleString("en")})`;
-  if (key === "variantOf" || key === "fineTunedFrom") return el("a", { href: `#/models/${value}` }, value);
+  if (key === "variantOf" || key === "fineTunedFrom") {
+    const ids = Array.isArray(value) ? value : [value];
+    return ids.flatMap((id, i) => [i ? ", " : null, el("a", { href: `#/models/${id}` }, id)]);
+  }
   if (key === "kind") return value === "slm" ? "small language model (SLM)" : value === "llm" ? "large language model (LLM)" : String(value);
   if (typeof value === "boolean") return yesNo(value);
   if (Array.isArray(value)) return value.join(", ");
@@ -259,6 +278,116 @@ function reasonItem(reason, classLabels) {
     reason.axiom ? el("div", { class: "axiom" }, el("span", { class: "tag" }, "axiom"), " ", el("code", {}, reason.axiom)) : null,
     reason.sourceStatement ? el("blockquote", { class: "source" }, reason.sourceStatement) : null,
     reason.because?.length ? el("ul", {}, reason.because.map((r) => reasonItem(r, classLabels))) : null,
+  );
+}
+
+/** Each verdict with its basis, and the source document's generalisation beside it. */
+function verdictsSection(model, explanation) {
+  const versus = Object.fromEntries((explanation.generalisationVersusEvidence ?? []).map((r) => [r.trait, r]));
+  const rows = Object.entries(model.verdicts ?? {}).map(([trait, verdict]) => {
+    const general = versus[trait];
+    return el(
+      "tr",
+      { "data-trait": trait },
+      el("th", { scope: "row" }, VERDICT_LABELS[trait] ?? trait),
+      el("td", { class: `verdict verdict-${verdictText(verdict.value)}` }, verdictText(verdict.value)),
+      el("td", {}, BASIS_LABELS[verdict.basis] ?? verdict.basis),
+      el("td", {}, verdict.detail),
+      el(
+        "td",
+        { class: general && general.agrees === false ? "differs" : "" },
+        general
+          ? [
+              `${verdictText(general.sourceSays)}${general.hedge !== "none" ? ` (“${general.hedge}”)` : ""}`,
+              general.agrees === false ? el("strong", {}, " — differs from the evidence") : null,
+            ]
+          : "—",
+      ),
+    );
+  });
+  return el(
+    "section",
+    { "aria-labelledby": "verdicts-h", id: "verdicts" },
+    el("h2", { id: "verdicts-h" }, "Verdicts from its own evidence"),
+    el(
+      "div",
+      { class: "table-scroll" },
+      el(
+      "table",
+      {},
+      el(
+        "thead",
+        {},
+        el("tr", {}, ["Trait", "Verdict", "Basis", "Evidence", "The source's generalisation alone"].map((h) => el("th", { scope: "col" }, h))),
+      ),
+      el("tbody", {}, rows),
+      ),
+    ),
+    (explanation.sourceView ?? []).length
+      ? [
+          el("h3", {}, "What the source document says of its category (its view, not a reason)"),
+          el(
+            "ul",
+            { class: "claims" },
+            explanation.sourceView.map((c) =>
+              el("li", {}, el("blockquote", { class: "source" }, c.text), c.hedge !== "none" ? el("p", { class: "note" }, `Hedge: ${c.hedge}`) : null),
+            ),
+          ),
+        ]
+      : null,
+  );
+}
+
+/** Every source's value for each fact, and what sources saw the model do. */
+function statementsSection(model) {
+  const statements = model.statements ?? [];
+  const observations = model.observations ?? [];
+  if (!statements.length && !observations.length) return null;
+  return el(
+    "section",
+    { "aria-labelledby": "statements-h", id: "statements" },
+    el("h2", { id: "statements-h" }, "Statements and observations, with their sources"),
+    statements.length
+      ? el(
+          "div",
+          { class: "table-scroll" },
+          el(
+          "table",
+          {},
+          el("thead", {}, el("tr", {}, ["Fact", "Value", "Source", "Kind of source", "Confidence", "Rank"].map((h) => el("th", { scope: "col" }, h)))),
+          el(
+            "tbody",
+            {},
+            statements.map((s) =>
+              el(
+                "tr",
+                {},
+                el("td", {}, FACT_LABELS[s.field] ?? s.field),
+                el("td", {}, s.field === "parameterCount" ? formatCount(s.value) : String(s.value)),
+                el("td", {}, s.sources.map((u) => el("div", {}, link(u)))),
+                el("td", {}, s.sourceKind),
+                el("td", {}, s.confidence ?? "—"),
+                el("td", {}, s.rank),
+              ),
+            ),
+          ),
+          ),
+        )
+      : null,
+    observations.length
+      ? el(
+          "ul",
+          {},
+          observations.map((o) =>
+            el(
+              "li",
+              {},
+              `${o.kind === "runs-on" ? "Runs on" : `Fine-tuned${o.method ? " with " + o.method : ""} on`} ${o.device}${o.precision ? " at " + o.precision : ""}: `,
+              o.sources.map((u) => link(u)),
+            ),
+          ),
+        )
+      : null,
   );
 }
 
@@ -296,6 +425,8 @@ export async function renderModel(main, match) {
       ),
       el("p", {}, "As data: ", el("a", { href: `/models/${model.id}` }, "JSON"), ", or RDF from ", el("code", {}, `/model/${model.id}`), " by Accept."),
     ),
+    verdictsSection(model, explanation),
+    statementsSection(model),
     el(
       "section",
       { "aria-labelledby": "inferred-h" },
@@ -303,7 +434,7 @@ export async function renderModel(main, match) {
       el(
         "p",
         {},
-        `Portable: ${yesNo(model.inferred.portable)} · Cheap to fine-tune: ${yesNo(model.inferred.cheapToFineTune)} · Size: `,
+        `Portable: ${verdictText(model.inferred.portable)} · Cheap to fine-tune: ${verdictText(model.inferred.cheapToFineTune)} · Size: `,
         model.inferred.sizeClass ? model.inferred.sizeClass.replace("-", " ") : "undisclosed",
       ),
       el("ul", { class: "chips" }, model.inferred.classes.map((iri) => el("li", {}, classChip(iri, classLabels)))),

@@ -58,7 +58,7 @@ function classification(inferred, classLabels) {
     el(
       "p",
       {},
-      `Portable: ${yesNo(inferred.portable)} · Cheap to fine-tune: ${yesNo(inferred.cheapToFineTune)} · Size: `,
+      `Portable: ${inferred.portable === null ? "unknown" : yesNo(inferred.portable)} · Cheap to fine-tune: ${inferred.cheapToFineTune === null ? "unknown" : yesNo(inferred.cheapToFineTune)} · Size: `,
       inferred.sizeClass ? inferred.sizeClass.replace("-", " ") : "undisclosed",
     ),
   );
