@@ -168,15 +168,15 @@ def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> N
 
 
 def test_import_epoch_with_report(store_dir: Path, tmp_path: Path) -> None:
-    report_csv = tmp_path / "rejected.csv"
+    report_csv = tmp_path / "report.csv"
     result = lmkg(
         store_dir, "import", "epoch", str(DATA / "epoch" / "malformed.csv"), "--report-csv", str(report_csv)
     )
     assert result.returncode == 0, result.stderr
-    assert "7 are language models" in result.stdout and "5 rejected" in result.stdout
+    assert "read 7 rows: 3 kept, 0 merged into an entity of another source, 4 rejected" in result.stdout
     assert result.stderr == ""  # no progress bar when stderr is not a terminal
     rows = report_csv.read_text().splitlines()
-    assert rows[0] == "row,model,reason" and len(rows) == 6
+    assert rows[0] == "row,name,outcome,entity,reason" and len(rows) == 8
     ask = "ASK { <https://w3id.org/lmkg/model/twin> a <https://w3id.org/lmkg/ontology#PortableModel> }"
     assert lmkg(store_dir, "query", ask).stdout.strip() == "true"
 

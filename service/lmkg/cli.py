@@ -80,14 +80,14 @@ def cmd_reason(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import opened
-    from lmkg.importers.epoch import import_epoch_file
+    from lmkg.importers import import_path
 
     with collector_paused(), opened(settings) as kg:  # a batch import: see lmkg.collector
-        report = import_epoch_file(kg, Path(args.file), batch_size=args.batch_size)
+        report = import_path(kg, args.source, Path(args.file), batch_size=args.batch_size)
     _print(report.as_text())
     if args.report_csv:
         report.write_csv(Path(args.report_csv))
-        _print(f"rejected rows written to {args.report_csv}")
+        _print(f"every row and its outcome written to {args.report_csv}")
     return EXIT_OK
 
 
@@ -219,14 +219,21 @@ def build_parser() -> argparse.ArgumentParser:
     reason.set_defaults(handler=cmd_reason)
 
     importer = sub.add_parser(
-        "import", help="import a real data set (SOURCE: epoch) through the same gate as every write"
+        "import",
+        help="import a real data set (SOURCE: epoch FILE, ecosystem-graphs DIR) through the same gate as every write",
     )
     importer.add_argument(
-        "source", choices=["epoch"], metavar="SOURCE", help="epoch: Epoch AI's models database (CSV)"
+        "source",
+        choices=["epoch", "ecosystem-graphs"],
+        metavar="SOURCE",
+        help="epoch: Epoch AI's models database (CSV file); ecosystem-graphs: Stanford CRFM's Ecosystem "
+        "Graphs (the folder holding assets/*.yaml and SOURCE.md)",
     )
-    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("file", metavar="PATH", help="the CSV file (epoch) or the folder (ecosystem-graphs)")
     importer.add_argument(
-        "--report-csv", metavar="PATH", help="also write the rejected rows (row, model, reason) as CSV"
+        "--report-csv",
+        metavar="PATH",
+        help="also write every row with its outcome (kept, merged, rejected with the reason, ambiguous) as CSV",
     )
     importer.add_argument("--batch-size", type=int, default=500, help="entries per transaction (default 500)")
     importer.set_defaults(handler=cmd_import)

@@ -337,8 +337,17 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     graph.add((subject, _TYPE, _NAMED_INDIVIDUAL))
 
     kind = data.get("kind")
-    if kind is None:
-        problems.append(("kind", "is required: 'llm' or 'slm', as the entry's source classifies it"))
+    if kind is None and data.get("kindBasis") == "unknown":
+        # An imported row whose source gives neither a category nor a size (issue 13).
+        graph.add((subject, _TYPE, LMKG.LanguageModelOfUnknownKind))
+    elif kind is None:
+        problems.append(
+            (
+                "kind",
+                "is required: 'llm' or 'slm', as the entry's source classifies it "
+                "(or no kind with kindBasis 'unknown' when no source gives it or a size)",
+            )
+        )
     elif not isinstance(kind, str) or kind not in KINDS:
         problems.append(("kind", f"must be 'llm' or 'slm', not {_shown(kind)}"))
     else:

@@ -138,6 +138,8 @@ class LMKG(DefinedNamespace):
     ruleFormula: URIRef  # how a size rule's threshold is computed
     aboutCategory: URIRef  # category claim -> class
     claimedTrait: URIRef  # category claim -> trait value class
+    # importers of real data sets (issue 13)
+    LanguageModelOfUnknownKind: URIRef  # neither its category nor its size is known
 
 
 MLS = Namespace("http://www.w3.org/ns/mls#")

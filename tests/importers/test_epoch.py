@@ -1,15 +1,14 @@
-"""The Epoch AI importer: small CSVs of each defect, the real file, idempotence, interruption."""
+"""The Epoch AI importer through the store: small CSVs of each case, updates, interruption, HTTP."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 import pytest
 from rdflib.namespace import PROV
 
-from lmkg.config import shared_dir
+from lmkg.entries import entry_to_json
 from lmkg.errors import LmkgError
 from lmkg.explain import explain
 from lmkg.importers.epoch import import_epoch, import_epoch_file
@@ -18,8 +17,10 @@ from lmkg.vocab import GRAPH_ONTOLOGY, LMKG, model_iri
 
 DATA = Path(__file__).parent.parent / "data" / "epoch"
 EXPECTED = json.loads((DATA / "expected.json").read_text())
-REAL = shared_dir() / "data" / "epoch-ai-models" / "all-ml-systems.csv"
-needs_real = pytest.mark.skipif(not REAL.is_file(), reason=f"the Epoch data is not at {REAL}")
+
+
+def _entry(kg: KnowledgeGraph, model_id: str) -> dict:
+    return entry_to_json(kg.entry_graph(model_id), model_iri(model_id))
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, id=n) for n in EXPECTED])
@@ -27,24 +28,29 @@ def test_small_csvs_give_their_expected_outcome(kg: KnowledgeGraph, name: str) -
     report = import_epoch_file(kg, DATA / name)
     expected = EXPECTED[name]
     counts = report.counts()
-    for key in ("languageRows", "withParameters", "imported", "rejected"):
+    for key in ("rows", "kept", "merged", "rejected", "ambiguous"):
         assert counts[key] == expected[key], (key, report.as_text())
+    assert sum(counts[k] for k in ("kept", "merged", "rejected", "ambiguous")) == counts["rows"]
     for row, reason in expected.get("reasons", {}).items():
         assert any(r.row == int(row) and reason in r.reason for r in report.rejections), report.as_text()
 
 
 def test_mapping_of_a_good_row(kg: KnowledgeGraph) -> None:
     import_epoch_file(kg, DATA / "good.csv")
-    graph = kg.entry_graph("tiny-chat-2.6b")
-    subject = model_iri("tiny-chat-2.6b")
-    assert (subject, LMKG.kindBasis, None) in graph
-    assert graph.value(subject, LMKG.licence).toPython() == "Apache-2.0"
-    assert len(set(graph.objects(subject, LMKG.developedBy))) == 2  # "Acme AI,Open Lab"
-    assert any("#row-1" in str(o) for o in graph.objects(subject, PROV.wasDerivedFrom))
+    tiny = _entry(kg, "tiny-chat-2.6b")
+    assert tiny["license"] == "Apache-2.0" and tiny["kindBasis"] == "size-threshold"
+    assert sorted(tiny["developer"]) == ["Acme AI", "Open Lab"]
+    assert tiny["derivedFrom"] == ["https://w3id.org/lmkg/source/epoch-ai-models#Tiny%20Chat%202.6B"]
+    assert {(s["field"], s["sourceKind"]) for s in tiny["statements"]} >= {
+        ("parameterCount", "epoch"),
+        ("developer", "epoch"),
+        ("license", "epoch"),
+    }
+    assert tiny["trainingDatapoints"] == 2_000_000_000_000 and "trainingTokens" not in tiny
+    assert _entry(kg, "tiny-chat-2.6b-instruct")["fineTunedFrom"] == "tiny-chat-2.6b"
+    assert _entry(kg, "big-model-70b")["license"] == "proprietary"
     assert LMKG.PortableModel in kg.inferred_types("tiny-chat-2.6b")
     assert LMKG.PortableModel not in kg.inferred_types("big-model-70b")
-    instruct = kg.entry_graph("tiny-chat-2.6b-instruct")
-    assert instruct.value(model_iri("tiny-chat-2.6b-instruct"), LMKG.fineTunedFrom) == subject
     text = explain(kg, "tiny-chat-2.6b").as_text()
     assert "parameter count 2.6B is at most 10B" in text and "portable: yes (size-rule)" in text
 
@@ -52,41 +58,6 @@ def test_mapping_of_a_good_row(kg: KnowledgeGraph) -> None:
 def test_missing_columns_are_named(kg: KnowledgeGraph) -> None:
     with pytest.raises(LmkgError, match=r"missing column.*Publication date.*Parameters"):
         import_epoch_file(kg, DATA / "missing-columns.csv")
-
-
-def test_changed_row_is_updated_not_duplicated(kg: KnowledgeGraph, tmp_path: Path) -> None:
-    import_epoch_file(kg, DATA / "good.csv")
-    count = kg.count_models()
-    changed = (DATA / "good.csv").read_text().replace("70000000000.0", "71000000000.0")
-    report = import_epoch(kg, changed)
-    assert (report.updated, report.unchanged) == (1, 2)
-    assert kg.count_models() == count
-    assert (
-        kg.entry_graph("big-model-70b").value(model_iri("big-model-70b"), LMKG.parameterCount).toPython()
-        == 71_000_000_000
-    )
-
-
-def _independent_counts() -> tuple[int, int]:
-    with REAL.open(encoding="utf-8-sig", newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if "Language" in r["Domain"].split(",")]
-    return len(rows), sum(1 for r in rows if r["Parameters"].strip())
-
-
-@needs_real
-def test_real_file_counts_add_up_and_import_is_idempotent(kg: KnowledgeGraph) -> None:
-    language, with_parameters = _independent_counts()
-    report = import_epoch_file(kg, REAL)
-    assert (report.language_rows, report.with_parameters) == (language, with_parameters) == (1023, 826)
-    assert report.imported + report.rejected == language
-    assert report.imported <= with_parameters
-    assert all(r.reason for r in report.rejections)
-    no_count = [r for r in report.rejections if r.reason.startswith("no parameter count")]
-    assert len(no_count) == language - with_parameters
-    triples = kg.store.triple_count()
-    again = import_epoch_file(kg, REAL)
-    assert (again.imported, again.unchanged) == (0, report.imported)
-    assert kg.store.triple_count() == triples
 
 
 def _quads(kg: KnowledgeGraph) -> set[tuple[str, ...]]:
@@ -99,7 +70,27 @@ def _quads(kg: KnowledgeGraph) -> set[tuple[str, ...]]:
     }
 
 
-def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeGraph, tmp_path: Path) -> None:
+def test_a_newer_file_updates_what_changed_and_withdraws_what_is_gone(kg: KnowledgeGraph) -> None:
+    import_epoch_file(kg, DATA / "good.csv")
+    before = _quads(kg)
+    again = import_epoch_file(kg, DATA / "good.csv")
+    assert (again.written, again.unchanged) == (0, 3)
+    assert _quads(kg) == before
+    text = (DATA / "good.csv").read_text()
+    newer = text.replace("70000000000.0", "71000000000.0").replace(
+        "Tiny Chat 2.6B Instruct,", "Renamed Instruct,"
+    )
+    report = import_epoch(kg, newer)
+    assert (
+        report.written == 3
+    )  # big-model-70b changed, renamed-instruct new, tiny-chat-2.6b-instruct withdrawn
+    assert _entry(kg, "big-model-70b")["parameterCount"] == 71_000_000_000
+    assert _entry(kg, "tiny-chat-2.6b-instruct")["status"] == "withdrawn"
+    assert "status" not in _entry(kg, "tiny-chat-2.6b")
+    assert report.withdrawn == ["tiny-chat-2.6b-instruct: no longer in epoch"]
+
+
+def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeGraph) -> None:
     text = (DATA / "good.csv").read_text() + (DATA / "malformed.csv").read_text().split("\n", 1)[1]
 
     def stop(batch: int) -> None:
@@ -107,7 +98,6 @@ def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeG
 
     with pytest.raises(KeyboardInterrupt):
         import_epoch(kg, text, batch_size=1, after_batch=stop)
-    assert kg.count_models() == 16  # the 15 examples and one imported entry
     import_epoch(kg, text, batch_size=1)
     interrupted = _quads(kg)
     kg.store.update("DROP ALL")
@@ -116,11 +106,22 @@ def test_interrupted_import_run_again_equals_an_uninterrupted_one(kg: KnowledgeG
     assert _quads(kg) == interrupted
 
 
+def test_unknown_size_is_kept_with_an_unknown_kind(kg: KnowledgeGraph) -> None:
+    import_epoch_file(kg, DATA / "malformed.csv")
+    entry = _entry(kg, "no-count")
+    assert entry["kindBasis"] == "unknown" and "parameterCount" not in entry
+    assert LMKG.LanguageModelOfUnknownKind in set(
+        kg.entry_graph("no-count").objects(model_iri("no-count"), None)
+    )
+
+
 def test_http_import_needs_the_token(client, auth) -> None:
     body = (DATA / "good.csv").read_bytes()
     assert (
         client.post("/imports/epoch", content=body, headers={"Content-Type": "text/csv"}).status_code == 401
     )
     response = client.post("/imports/epoch", content=body, headers={**auth, "Content-Type": "text/csv"})
-    assert response.status_code == 200 and response.json()["imported"] == 3
-    assert client.get("/models/tiny-chat-2.6b").json()["inferred"]["portable"] is True
+    assert response.status_code == 200, response.text
+    assert (response.json()["kept"], response.json()["rows"]) == (3, 4)
+    assert client.get("/models/tiny-chat-2.6b").status_code == 200
+    assert client.post("/imports/nowhere", content=body, headers=auth).status_code == 404
