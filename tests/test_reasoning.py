@@ -11,9 +11,9 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from lmkg.config import Settings
 from lmkg.entries import Entry
+from lmkg.evidence import verdicts
 from lmkg.ontology import ontology_graph, split_examples
 from lmkg.reasoning import Classifier, HermitResult, java_available, run_hermit
-from lmkg.evidence import verdicts
 from lmkg.vocab import LMKG, ORG, model_graph, model_iri
 
 pytestmark = pytest.mark.skipif(not java_available(), reason="HermiT needs Java (installed by .ci/run)")
