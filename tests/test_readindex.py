@@ -34,7 +34,12 @@ def _documents(rng: random.Random) -> list[dict[str, Any]]:
     for number, document in enumerate(documents):
         if number % 3 == 0:
             document["description"] = rng.choice(
-                ["Runs on a phone.", "A chat model for LAPTOPS", "Tuned for code; Llama-style", "multilingual"]
+                [
+                    "Runs on a phone.",
+                    "A chat model for LAPTOPS",
+                    "Tuned for code; Llama-style",
+                    "multilingual",
+                ]
             )
         if number % 11 == 0:
             document["developer"] = [*document["developer"], "Tiny Lab"]
@@ -84,11 +89,17 @@ def assert_agrees(kg: KnowledgeGraph, index: ReadIndex, filters: list[ModelFilte
                         kg.store, model_filter, sort=sort, descending=descending, limit=limit, offset=offset
                     )
                     found = index.find(
-                        IndexFilter.of(model_filter), sort=sort, descending=descending, limit=limit, offset=offset
+                        IndexFilter.of(model_filter),
+                        sort=sort,
+                        descending=descending,
+                        limit=limit,
+                        offset=offset,
                     )
                     where = f"{model_filter} sort={sort} desc={descending} limit={limit} offset={offset}"
                     assert found.total == expected.total, where
-                    assert [m.as_json() for m in found.models] == [m.as_json() for m in expected.models], where
+                    assert [m.as_json() for m in found.models] == [m.as_json() for m in expected.models], (
+                        where
+                    )
                     matched += bool(expected.models)
     assert matched >= len(filters) * 3  # most questions have answers: agreement on nothing proves nothing
 
@@ -103,7 +114,9 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "model_class": sorted((iri[m], c, i) for m, c, i in db.execute("SELECT * FROM model_class")),
             "lineage": sorted((iri[m], r, t) for m, r, t in db.execute("SELECT * FROM lineage")),
             "org_label": sorted(db.execute("SELECT * FROM org_label")),
-            "text": sorted((iri[r], label, d) for r, label, d in db.execute("SELECT rowid, * FROM model_text")),
+            "text": sorted(
+                (iri[r], label, d) for r, label, d in db.execute("SELECT rowid, * FROM model_text")
+            ),
         }
     return content
 
@@ -132,7 +145,9 @@ def _mutate(kg: KnowledgeGraph, documents: list[dict[str, Any]], rng: random.Ran
             outcome = kg.write(entries_from_json(changed), mode=WriteMode.UPSERT)
         else:
             outcomes = list(
-                kg.write_batches([entries_from_json(changed[:1]), entries_from_json(changed[1:])], mode=WriteMode.UPSERT)
+                kg.write_batches(
+                    [entries_from_json(changed[:1]), entries_from_json(changed[1:])], mode=WriteMode.UPSERT
+                )
             )
             outcome = outcomes[-1]
         assert outcome.committed and not outcome.rejected
@@ -186,7 +201,7 @@ def test_a_sparql_update_is_in_the_next_read(
             content=(
                 "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
                 f"DELETE {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label ?l }} }}\n"
-                f"INSERT {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label \"Renamed by SPARQL\" }} }}\n"
+                f'INSERT {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label "Renamed by SPARQL" }} }}\n'
                 f"WHERE {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label ?l }} }}"
             ),
             headers={"Content-Type": "application/sparql-update", **auth},
@@ -210,20 +225,29 @@ def test_models_route_answers_from_the_index_with_facets_and_unknown(
         assert set(facets["kind"]) == {"slm"}
         assert sum(facets["portable"].values()) == body["total"]
         assert sum(facets["year"].values()) == body["total"]
-        portable = client.get("/models", params={"portable": "true", "kind": "slm", "limit": 1}).json()["total"]
+        portable = client.get("/models", params={"portable": "true", "kind": "slm", "limit": 1}).json()[
+            "total"
+        ]
         assert facets["portable"].get("true", 0) == portable
         unknown = client.get("/models", params={"fast": "unknown", "limit": 1})
         assert unknown.status_code == 200
         assert client.get("/models", params={"portable": "perhaps"}).status_code == 422
         ranked = client.get("/models", params={"search": "phone"}).json()["models"]
-        assert ranked and all("phone" in (m["label"] + kg.entry_graph(m["id"]).serialize()).lower() for m in ranked)
+        assert ranked and all(
+            "phone" in (m["label"] + kg.entry_graph(m["id"]).serialize()).lower() for m in ranked
+        )
 
 
 def test_index_file_beside_the_embedded_store_or_where_settings_say(tmp_path: Path) -> None:
     assert index_path(Settings(store=str(tmp_path / "s"))) == tmp_path / "s.readindex.sqlite"
-    assert index_path(Settings(store=str(tmp_path / "s"), read_index=str(tmp_path / "i.db"))) == tmp_path / "i.db"
+    assert (
+        index_path(Settings(store=str(tmp_path / "s"), read_index=str(tmp_path / "i.db")))
+        == tmp_path / "i.db"
+    )
     remote = index_path(Settings(store="http://example.org/sparql"))
-    assert remote.name.startswith("readindex-") and remote != index_path(Settings(store="http://example.org/q"))
+    assert remote.name.startswith("readindex-") and remote != index_path(
+        Settings(store="http://example.org/q")
+    )
 
 
 @pytest.mark.parametrize("store_kind", ["remote"], indirect=True)

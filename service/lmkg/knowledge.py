@@ -434,7 +434,9 @@ class KnowledgeGraph:
             subjects.add(cls)
             for sup in supers:
                 inferred.add((cls, RDFS.subClassOf, sup))
-        self.store.write(GraphWrite(replace={GRAPH_INFERRED: inferred, **change_record((), every_entry=True)}))
+        self.store.write(
+            GraphWrite(replace={GRAPH_INFERRED: inferred, **change_record((), every_entry=True)})
+        )
         self._index_written()
         return result
 

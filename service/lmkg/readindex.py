@@ -48,16 +48,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal as TypingLiteral
+from typing import Any
+from typing import Literal as TypingLiteral
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, RDFS, XSD
 from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import KINDS, slugify
 from lmkg.models_query import SORT_KEYS, ModelFilter
-from lmkg.store import GraphWrite, Store
+from lmkg.store import Store
 from lmkg.vocab import (
     CHANGES,
     GRAPH_CHANGE_NS,
@@ -114,7 +115,11 @@ _FACT_PROPERTIES = {
 
 # The queries of the projection. %(values)s restricts ?model to the entries being projected
 # (empty for all of them); each reads what models_query's reference reads, from the same graphs.
-_Q_KINDS = "SELECT DISTINCT ?model ?kindClass WHERE { %(values)s GRAPH ?g { ?model a ?kindClass } " + _KIND_VALUES + " }"
+_Q_KINDS = (
+    "SELECT DISTINCT ?model ?kindClass WHERE { %(values)s GRAPH ?g { ?model a ?kindClass } "
+    + _KIND_VALUES
+    + " }"
+)
 _Q_FACTS = (
     "SELECT DISTINCT ?model ?p ?o WHERE { %(values)s VALUES ?p { "
     + " ".join(p.n3() for p in _FACT_PROPERTIES)
@@ -132,7 +137,11 @@ _Q_DEVELOPERS = (
 )
 _Q_ORG_LABELS = "SELECT DISTINCT ?org ?label WHERE { %(values)s ?org " + RDFS.label.n3() + " ?label }"
 _Q_ALL_ORG_LABELS = (
-    "SELECT DISTINCT ?org ?label WHERE { ?model " + LMKG.developedBy.n3() + " ?org . ?org " + RDFS.label.n3() + " ?label }"
+    "SELECT DISTINCT ?org ?label WHERE { ?model "
+    + LMKG.developedBy.n3()
+    + " ?org . ?org "
+    + RDFS.label.n3()
+    + " ?label }"
 )
 _Q_HEAD = "SELECT ?last WHERE { GRAPH %s { %s %s ?last } }" % (
     GRAPH_CHANGES.n3(),
@@ -252,7 +261,9 @@ class ModelRow:
             "kind": self.kind,
             "parameter_count": size,
             "parameters_missing": int(size is None),
-            "active_parameter_count": max(self.active_parameter_counts) if self.active_parameter_counts else None,
+            "active_parameter_count": max(self.active_parameter_counts)
+            if self.active_parameter_counts
+            else None,
             "licence": min(self.licences) if self.licences else None,
             "open_weights": int(min(self.open_weights)) if self.open_weights else None,
             "release_date": released,
@@ -335,16 +346,14 @@ def project(store: Store, models: Sequence[URIRef] | None) -> tuple[dict[str, Mo
         named = sorted({URIRef(org) for row in rows.values() for org in row.developers})
         label_rows = []
         for start in range(0, len(named), _BATCH):
-            label_rows += store.select(_Q_ORG_LABELS % {"values": _values("org", named[start : start + _BATCH])})
+            label_rows += store.select(
+                _Q_ORG_LABELS % {"values": _values("org", named[start : start + _BATCH])}
+            )
     for solution in label_rows:
         orgs.setdefault(str(solution["org"]), set()).add(str(solution["label"]).lower())
     for row in rows.values():
-        for org in row.developers:
-            orgs.setdefault(org, set())
-        # A label shown for a developer with no names (an org without a label) is its IRI.
-        for org, names in row.developers.items():
-            if not names:
-                names.add(org)
+        for named_org in row.developers:
+            orgs.setdefault(named_org, set())
     return rows, orgs
 
 
@@ -618,7 +627,15 @@ class ReadIndex:
         now = time.time_ns()
         changes = self.store.select(_Q_CHANGES_SINCE % (now - RETENTION_NS))
         rows, orgs = project(self.store, None)
-        for table in ("model", "developer", "org_label", "model_class", "lineage", "applied_change", "model_text"):
+        for table in (
+            "model",
+            "developer",
+            "org_label",
+            "model_class",
+            "lineage",
+            "applied_change",
+            "model_text",
+        ):
             db.execute(f"DELETE FROM {table}")
         self._insert(db, rows.values())
         self._replace_org_labels(db, orgs)
@@ -679,7 +696,9 @@ class ReadIndex:
             if not ids:
                 continue
             row_marks = ",".join("?" * len(ids))
-            old_orgs |= {r[0] for r in db.execute(f"SELECT org FROM developer WHERE model IN ({row_marks})", ids)}
+            old_orgs |= {
+                r[0] for r in db.execute(f"SELECT org FROM developer WHERE model IN ({row_marks})", ids)
+            }
             for table, column in (("developer", "model"), ("model_class", "model"), ("lineage", "model")):
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model_text WHERE rowid IN ({row_marks})", ids)
@@ -690,8 +709,10 @@ class ReadIndex:
             if db.execute("SELECT 1 FROM developer WHERE org = ? LIMIT 1", (org,)).fetchone() is None:
                 db.execute("DELETE FROM org_label WHERE org = ?", (org,))
             else:
-                orgs[org] = {str(r["label"]).lower() for r in self.store.select(
-                    _Q_ORG_LABELS % {"values": _values("org", [URIRef(org)])})}
+                orgs[org] = {
+                    str(r["label"]).lower()
+                    for r in self.store.select(_Q_ORG_LABELS % {"values": _values("org", [URIRef(org)])})
+                }
         self._replace_org_labels(db, orgs)
 
     @staticmethod
@@ -706,7 +727,9 @@ class ReadIndex:
             values = row.values()
             columns = ", ".join(values)
             marks = ", ".join("?" * len(values))
-            rowid = db.execute(f"INSERT INTO model ({columns}) VALUES ({marks})", list(values.values())).lastrowid
+            rowid = db.execute(
+                f"INSERT INTO model ({columns}) VALUES ({marks})", list(values.values())
+            ).lastrowid
             db.execute(
                 "INSERT INTO model_text (rowid, label, description) VALUES (?, ?, ?)",
                 (rowid, values["label"], values["description"]),
@@ -796,7 +819,9 @@ class ReadIndex:
         return IndexedPage(total, models, counted)
 
     @staticmethod
-    def _facets(db: sqlite3.Connection, source: str, where: str, params: list[Any]) -> dict[str, dict[str, int]]:
+    def _facets(
+        db: sqlite3.Connection, source: str, where: str, params: list[Any]
+    ) -> dict[str, dict[str, int]]:
         def run(select: str, *, join: str = "", top: bool = False) -> dict[str, int]:
             tail = f"ORDER BY n DESC, value LIMIT {FACET_LIMIT}" if top else "ORDER BY value"
             query = (
@@ -841,4 +866,8 @@ def _facet_key(value: Any) -> str:
 
 def _latest(db: sqlite3.Connection) -> int:
     found = db.execute("SELECT max(at) FROM applied_change").fetchone()[0]
-    return int(found) if found is not None else int(db.execute("SELECT value FROM meta WHERE key = 'synced'").fetchone()[0])
+    return (
+        int(found)
+        if found is not None
+        else int(db.execute("SELECT value FROM meta WHERE key = 'synced'").fetchone()[0])
+    )
