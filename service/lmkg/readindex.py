@@ -470,6 +470,25 @@ class IndexedSummary:
 
 
 @dataclass(frozen=True)
+class ChartPointRow:
+    id: str
+    label: str
+    kind: str
+    parameter_count: int
+    release_date: str
+
+
+@dataclass(frozen=True)
+class Charts:
+    """The charts page's data: points (all, or an even sample), size-by-year bins, counts per year."""
+
+    points: list[ChartPointRow]
+    points_total: int
+    bins: list[tuple[int, int, str, int]]  # year, floor(log10(size)), kind, models
+    per_year: list[tuple[int, str, int]]  # year, kind, models
+
+
+@dataclass(frozen=True)
 class IndexedPage:
     total: int
     models: list[IndexedSummary]
@@ -841,6 +860,43 @@ class ReadIndex:
             "fast": run(verdict.format("m.fast")),
             "openWeights": run(verdict.format("m.open_weights")),
         }
+
+    def charts(self, *, max_points: int) -> Charts:
+        """Models with a size and a release date (every one, or every n-th by date past
+        `max_points`), their counts per year and power of ten of size, and per kind and year."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            plotted = "parameter_count IS NOT NULL AND release_date IS NOT NULL"
+            total = int(db.execute(f"SELECT count(*) FROM model WHERE {plotted}").fetchone()[0])
+            step = max(1, -(-total // max_points))
+            points = [
+                ChartPointRow(r[0], r[1] if r[1] is not None else r[0], r[2], r[3], r[4])
+                for r in db.execute(
+                    "SELECT id, label, kind, parameter_count, release_date FROM (SELECT id, label, kind, "
+                    "parameter_count, release_date, row_number() OVER (ORDER BY release_date, iri) AS n "
+                    f"FROM model WHERE {plotted}) WHERE (n - 1) % ? = 0 ORDER BY n",
+                    (step,),
+                )
+            ]
+            bins = [
+                (int(r[0]), int(r[1]), str(r[2]), int(r[3]))
+                for r in db.execute(
+                    "SELECT release_year, length(CAST(parameter_count AS TEXT)) - 1 AS decade, kind, count(*) "
+                    f"FROM model WHERE {plotted} AND release_year IS NOT NULL AND parameter_count > 0 "
+                    "GROUP BY release_year, decade, kind ORDER BY release_year, decade, kind"
+                )
+            ]
+            per_year = [
+                (int(r[0]), str(r[1]), int(r[2]))
+                for r in db.execute(
+                    "SELECT release_year, kind, count(*) FROM model WHERE release_year IS NOT NULL "
+                    "GROUP BY release_year, kind ORDER BY release_year, kind"
+                )
+            ]
+        finally:
+            db.execute("COMMIT")
+        return Charts(points, total, bins, per_year)
 
     def expired_changes(self) -> list[URIRef]:
         """Change graphs past RETENTION_NS that a write may drop (at most PRUNE_PER_WRITE)."""
