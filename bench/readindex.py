@@ -79,9 +79,15 @@ def _duckdb_copy(path: Path) -> Any:
             db.execute(f"CREATE TABLE {table} ({columns})")
             target = Path(tmp) / f"{table}.csv"
             with target.open("w", newline="", encoding="utf-8") as out:
-                csv.writer(out).writerows(source.execute(f"SELECT {', '.join(names)} FROM {table}"))
+                select = f"SELECT {', '.join(names)} FROM {table}"
+                if table == "model":  # the description lives in the FTS table only
+                    select = (
+                        f"SELECT {', '.join('t.description' if n == 'description' else 'm.' + n for n in names)} "
+                        "FROM model m JOIN model_text t ON t.rowid = m.rowid"
+                    )
+                csv.writer(out).writerows(source.execute(select))
             db.execute(
-                f"INSERT INTO {table} SELECT * FROM read_csv(?, header = false, columns = {{"
+                f"INSERT INTO {table} SELECT * FROM read_csv(?, header = false, delim = ',', quote = '\"', escape = '\"', columns = {{"
                 + ", ".join(f"'{c.split()[0]}': '{c.split()[1]}'" for c in columns.split(", "))
                 + "})",
                 [str(target)],
