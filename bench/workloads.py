@@ -36,6 +36,26 @@ GROUP BY ?kind ?year
 ORDER BY ?year ?kind"""
 
 
+LIST_REST = "/models?kind=slm&openWeights=true&sort=parameterCount&direction=desc&limit=20&offset=40"
+NO_CACHE = (("Cache-Control", "no-cache"),)
+
+
+def list_reference_queries() -> list[str]:
+    """The SPARQL that lmkg.models_query (the read index's reference) sends for LIST_REST: the
+    count and the page, with the filters bound. The same question, asked of a SPARQL server."""
+    from lmkg.models_query import ModelFilter, list_queries
+    from lmkg.store.base import bind_values
+
+    count, page, bindings = list_queries(
+        ModelFilter(kind="slm", open_weights=True),
+        sort="parameterCount",
+        descending=True,
+        limit=20,
+        offset=40,
+    )
+    return [bind_values(count, bindings), bind_values(page, bindings)]
+
+
 def lookup_query(model_id: str) -> str:
     return f"SELECT ?p ?o WHERE {{ <{MODEL}{model_id}> ?p ?o }}"
 

@@ -107,7 +107,7 @@ def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) ->
     server: OxigraphServer = request.getfixturevalue("oxigraph_server")
     if server.process is None or server.process.poll() is not None:
         server.start()  # a test killed it
-    remote = replace(base, store=server.query_url)
+    remote = replace(base, store=server.query_url, read_index=str(tmp_path / "readindex.sqlite"))
     emptied = open_store(remote)
     emptied.update("DROP ALL")
     emptied.close()

@@ -78,6 +78,13 @@ def cmd_reason(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_NONCONFORMING
 
 
+def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:
+    from lmkg.commands import reindex
+
+    _print(reindex(settings))
+    return EXIT_OK
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import opened
     from lmkg.importers import import_path
@@ -217,6 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     reason = sub.add_parser("reason", help="classify the whole store with HermiT; rebuild the inferred graph")
     reason.set_defaults(handler=cmd_reason)
+
+    reindex = sub.add_parser("reindex", help="rebuild the read index behind GET /models from the store")
+    reindex.set_defaults(handler=cmd_reindex)
 
     importer = sub.add_parser(
         "import",

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -236,6 +237,17 @@ class Report:
     ok: bool
     text: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+def reindex(settings: Settings) -> str:
+    """Rebuild the read index (lmkg.readindex) from the store; say what was indexed, and where."""
+    from lmkg.readindex import index_path
+
+    started = time.perf_counter()
+    with opened(settings) as kg:
+        count = kg.reindex()
+    seconds = time.perf_counter() - started
+    return f"Indexed {count} models in {index_path(settings)} ({seconds:.1f} s)."
 
 
 def reason(settings: Settings) -> Report:

@@ -61,6 +61,7 @@ class Settings:
     service_allow: tuple[str, ...] = ()
     engine_process: bool = True
     engine_socket: str | None = None
+    read_index: str | None = None  # the read index's SQLite file (lmkg.readindex.index_path)
     cors_origins: tuple[str, ...] = ()
     ontology_dir: Path = field(default_factory=lambda: package_data("ontology"))
     shapes_dir: Path = field(default_factory=lambda: package_data("shapes"))
@@ -119,6 +120,7 @@ class Settings:
             service_allow=allow,
             engine_process=engine == "process",
             engine_socket=env.get("LMKG_ENGINE_SOCKET") or None,
+            read_index=env.get("LMKG_READ_INDEX") or None,
             cors_origins=cors,
             profile_check=Path(env["LMKG_PROFILE_CHECK"])
             if env.get("LMKG_PROFILE_CHECK")

@@ -25,6 +25,7 @@ from lmkg.evidence import TRAITS, Verdict, add_verdicts, verdicts
 from lmkg.graphindex import index_of
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
 from lmkg.queries import QueryCatalogue
+from lmkg.readindex import ReadIndex, change_record, index_path, is_change_graph
 from lmkg.reasoning import Classification, Classifier, HermitResult, run_hermit
 from lmkg.store import GraphWrite, Store
 from lmkg.validation import Severity, ValidationReport, ValidationResult, Validator
@@ -143,11 +144,58 @@ class KnowledgeGraph:
         self.validator = Validator(settings.shapes_dir, self.classifier.class_supers)
         self.queries = QueryCatalogue(settings.queries_dir)
         self._write_lock = threading.Lock()
+        self._read_index: ReadIndex | None = None
+        self._read_index_lock = threading.Lock()
 
     @property
     def store_description(self) -> str:
         location = getattr(self.store, "location", None)
         return f"{type(self.store).__name__}({location})" if location else type(self.store).__name__
+
+    # -- the read index (derived state: lmkg.readindex) ------------------------------
+
+    @property
+    def read_index(self) -> ReadIndex:
+        """The read index of this store, brought up to date with the store's last change."""
+        index = self._open_read_index()
+        index.sync()
+        return index
+
+    def _open_read_index(self) -> ReadIndex:
+        with self._read_index_lock:
+            if self._read_index is None:
+                self._read_index = ReadIndex(index_path(self.settings), self.store)
+            return self._read_index
+
+    def reindex(self) -> int:
+        """Rebuild the read index from the store (`lmkg reindex`); the number of models indexed."""
+        return self._open_read_index().rebuild()
+
+    def _index_written(self) -> None:
+        """After a write is committed and before it is acknowledged: the index takes it in."""
+        self.read_index  # noqa: B018 - the property syncs
+
+    def update(
+        self,
+        update: str,
+        *,
+        base_iri: str | None = None,
+        using_graph_uris: Sequence[str] = (),
+        using_named_graph_uris: Sequence[str] = (),
+    ) -> None:
+        """Run a SPARQL Update on the store, then tell read indexes that any entry may have changed.
+
+        The change record is a second request: were the process to die between the two, the
+        indexes would not learn of the update until `lmkg reindex`.
+        """
+        self.store.update(
+            update,
+            base_iri=base_iri,
+            using_graph_uris=using_graph_uris,
+            using_named_graph_uris=using_named_graph_uris,
+        )
+        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self._index_written()
 
     # -- seeding -----------------------------------------------------------------
 
@@ -188,6 +236,9 @@ class KnowledgeGraph:
                 problems = "; ".join(a.report.as_text() for a in outcome.rejected)
                 raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
         self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
+        # The source graph was loaded beside the write path: read indexes project everything again.
+        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self._index_written()
         return outcome
 
     # -- validation and classification -----------------------------------------
@@ -428,8 +479,14 @@ class KnowledgeGraph:
                     raise NotFoundError(
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
+            change.replace.update(change_record(sorted(change.inferred_subjects)))
+            expired = self._open_read_index().expired_changes()
+            for graph_iri in expired:
+                change.replace.setdefault(graph_iri, Graph())
             self.store.write(change)
+            self._open_read_index().forget_changes(expired)
             outcome.committed = True
+        self._index_written()
         return outcome
 
     def delete(self, model_id: str) -> None:
@@ -439,17 +496,22 @@ class KnowledgeGraph:
                 raise NotFoundError(f"There is no model with id '{model_id}'.")
             self.store.write(
                 GraphWrite(
-                    replace={model_graph(model_id): Graph()},
+                    replace={model_graph(model_id): Graph(), **change_record([model_iri(model_id)])},
                     inferred_subjects=inferred_subjects_of(model_id),
                     require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
                 )
             )
+        self._index_written()
 
     # -- whole-graph reasoning (HermiT) -------------------------------------------
 
     def data_graphs(self) -> list[Graph]:
         """Every graph but the inferred one: what the reasoner starts from."""
-        return [self.store.graph(name) for name in self.store.graph_names() if name != GRAPH_INFERRED]
+        return [
+            self.store.graph(name)
+            for name in self.store.graph_names()
+            if name != GRAPH_INFERRED and not is_change_graph(name)
+        ]
 
     def reason(self, *, write: bool = True) -> HermitResult:
         """Classify everything with HermiT and, when it is consistent, rebuild the inferred graph."""
@@ -475,7 +537,10 @@ class KnowledgeGraph:
             subjects.add(cls)
             for sup in supers:
                 inferred.add((cls, RDFS.subClassOf, sup))
-        self.store.write(GraphWrite(replace={GRAPH_INFERRED: inferred}))
+        self.store.write(
+            GraphWrite(replace={GRAPH_INFERRED: inferred, **change_record((), every_entry=True)})
+        )
+        self._index_written()
         return result
 
 

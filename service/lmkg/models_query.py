@@ -248,6 +248,26 @@ def _summary(row: dict[str, Identifier]) -> ModelSummary:
     )
 
 
+def list_queries(
+    filters: ModelFilter, *, sort: str = "label", descending: bool = False, limit: int = 50, offset: int = 0
+) -> tuple[str, str, dict[str, Identifier]]:
+    """The count query, the page query and their bindings that answer a GET /models question."""
+    if sort not in _SORT_VARIABLES:
+        raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(SORT_KEYS)}")
+    if limit < 1 or offset < 0:
+        raise ValueError("limit must be at least 1 and offset at least 0")
+    clauses, bindings = filters.clauses_and_bindings()
+    where = _MATCH + "".join(f"  {clause}\n" for clause in clauses)
+    key = _SORT_VARIABLES[sort]
+    direction = "DESC" if descending else "ASC"
+    if sort == "label":
+        key = f"LCASE({key})"  # alphabetical, not upper case before lower case
+    # Models without a value (an undisclosed size, say) come last either way; ties by id.
+    order = f"ASC(IF(BOUND({_SORT_VARIABLES[sort]}), 0, 1)) {direction}({key}) ASC(?model)"
+    page = _PREFIXES + _SUMMARY % (where, order, int(limit), int(offset))
+    return _PREFIXES + _COUNT % where, page, bindings
+
+
 def find_models(
     store: Store,
     filters: ModelFilter,
@@ -257,23 +277,16 @@ def find_models(
     limit: int = 50,
     offset: int = 0,
 ) -> ModelPage:
-    """The models that pass `filters`, sorted and paged by the engine, with their total count."""
-    if sort not in _SORT_VARIABLES:
-        raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(SORT_KEYS)}")
-    if limit < 1 or offset < 0:
-        raise ValueError("limit must be at least 1 and offset at least 0")
-    clauses, bindings = filters.clauses_and_bindings()
-    where = _MATCH + "".join(f"  {clause}\n" for clause in clauses)
-    counted = store.select(_PREFIXES + _COUNT % where, bindings=bindings)
+    """The models that pass `filters`, sorted and paged by the engine, with their total count.
+
+    GET /models answers from the read index (lmkg.readindex); this is the reference it is
+    tested against (tests/test_readindex.py)."""
+    count, page, bindings = list_queries(
+        filters, sort=sort, descending=descending, limit=limit, offset=offset
+    )
+    counted = store.select(count, bindings=bindings)
     total = int(_python(counted[0].get("n")) or 0) if counted else 0
-    key = _SORT_VARIABLES[sort]
-    direction = "DESC" if descending else "ASC"
-    if sort == "label":
-        key = f"LCASE({key})"  # alphabetical, not upper case before lower case
-    # Models without a value (an undisclosed size, say) come last either way; ties by id.
-    order = f"ASC(IF(BOUND({_SORT_VARIABLES[sort]}), 0, 1)) {direction}({key}) ASC(?model)"
-    query = _PREFIXES + _SUMMARY % (where, order, int(limit), int(offset))
-    rows = store.select(query, bindings=bindings)
+    rows = store.select(page, bindings=bindings)
     return ModelPage(total, [_summary(row) for row in rows])
 
 

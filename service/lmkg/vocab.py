@@ -163,6 +163,22 @@ GRAPH_SOURCE = GRAPH_SOURCE_NS["llm-vs-slm"]
 """The source document's graph: the document and its claims, in its own words."""
 GRAPH_INFERRED = URIRef("https://w3id.org/lmkg/graph/inferred")
 GRAPH_MODEL = Namespace("https://w3id.org/lmkg/graph/model/")
+GRAPH_CHANGES = URIRef("https://w3id.org/lmkg/graph/changes")
+"""The change log's head: one triple naming the last write's change graph (lmkg.readindex)."""
+GRAPH_CHANGE_NS = Namespace("https://w3id.org/lmkg/graph/changes/")
+"""One graph per write, naming the entries it changed (lmkg.readindex); pruned after an hour."""
+
+
+class CHANGES(DefinedNamespace):
+    """Terms of the change log that read indexes follow (lmkg.readindex); not part of the ontology."""
+
+    _fail = True
+    _NS = Namespace("https://w3id.org/lmkg/changes#")
+
+    last: URIRef  # head -> the last change graph
+    at: URIRef  # change -> when it was committed, nanoseconds since the epoch (xsd:integer)
+    entry: URIRef  # change -> a model it changed
+    everyEntry: URIRef  # change -> true: anything may have changed (a SPARQL Update, reasoning)
 
 PREFIXES: dict[str, str] = {
     "lmkg": str(LMKG._NS),

@@ -46,7 +46,7 @@ def test_every_named_query_is_in_openapi_with_its_parameters(client) -> None:
     for query in QueryCatalogue(Settings().queries_dir):
         operation = paths[f"/queries/{query.name}"]["get"]
         names = {p["name"] for p in operation.get("parameters", [])}
-        assert names == {p.name for p in query.parameters}, query.name
+        assert names == {p.name for p in query.parameters} | {"limit", "offset"}, query.name
     assert (
         paths["/queries/portable-and-cheap-to-fine-tune"]["get"]["parameters"][0]["schema"]["anyOf"][0][
             "type"
@@ -65,6 +65,17 @@ def test_named_query_endpoint(client) -> None:
     assert fewer["count"] == 3
     generic = client.get("/queries/models-by-kind", params={"kind": "llm"}).json()
     assert generic["count"] == 5
+
+
+def test_named_query_pages(client) -> None:
+    whole = client.get("/queries/portable-and-cheap-to-fine-tune").json()
+    assert whole["total"] == whole["count"] == 8 and whole["limit"] == 100
+    first = client.get("/queries/portable-and-cheap-to-fine-tune", params={"limit": 3})
+    assert first.json()["rows"] == whole["rows"][:3] and first.json()["total"] == 8
+    assert first.headers["X-Total-Count"] == "8" and 'rel="next"' in first.headers["Link"]
+    last = client.get("/queries/models-by-kind", params={"kind": "llm", "limit": 2, "offset": 4}).json()
+    assert last["count"] == 1 and last["total"] == 5
+    assert client.get("/queries/models-by-kind", params={"limit": 0}).status_code == 422
 
 
 def test_named_query_parameters_are_checked(client, store) -> None:

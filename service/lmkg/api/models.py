@@ -37,12 +37,12 @@ from lmkg.evidence import TRAITS, Verdict, verdicts_from_inferred
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
 from lmkg.models_query import (
     CLAIMS_PATTERN,
-    ModelFilter,
     capability_classes,
     claims_from_rows,
-    find_models,
     source_claims,
 )
+from lmkg.readindex import IndexFilter
+from lmkg.readindex import Verdict as VerdictFilter
 from lmkg.store.sparqltext import iri, values_clause
 from lmkg.vocab import GRAPH_INFERRED, GRAPH_SOURCE_NS, LMKG, PREFIXES, model_graph, model_iri
 
@@ -95,12 +95,14 @@ class ModelSummary(BaseModel):
 
 
 class ModelList(BaseModel):
-    """A page of models; `total` counts every model that passes the filters."""
+    """A page of models; `total` counts every model that passes the filters; with `facets=true`,
+    `facets` counts them per kind, developer, licence, year and verdict."""
 
     total: int
     limit: int
     offset: int
     models: list[ModelSummary]
+    facets: dict[str, dict[str, int]] | None = None
 
 
 class Inferred(BaseModel):
@@ -214,17 +216,15 @@ def _flag(text: str | None, name: str) -> bool | None:
     return lowered in ("true", "1")
 
 
-def _three_valued(text: str | None, name: str) -> str | None:
-    """A verdict filter: "true", "false" or "unknown" (no evidence decides it)."""
-    if text is None:
-        return None
-    lowered = text.strip().lower()
-    if lowered == "unknown":
-        return lowered
-    flag = _flag(text, name)
-    if flag is None:
-        return None
-    return "true" if flag else "false"
+def _verdict(text: str | None, name: str) -> VerdictFilter:
+    if text is not None and text.strip().lower() == "unknown":
+        return "unknown"
+    if text is not None and text.strip().lower() not in ("true", "false", "1", "0"):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            f"'{name}' must be true, false or unknown (no evidence either way), not {text!r}.",
+        )
+    return _flag(text, name)
 
 
 def _links(request: Request, total: int, limit: int, offset: int) -> str:
@@ -252,17 +252,12 @@ def list_models(
         TypingLiteral["llm", "slm"] | None, Query(description="llm or slm, as the source classifies it")
     ] = None,
     portable: Annotated[
-        str | None,
-        Query(description="true (lmkg:PortableModel), false (lmkg:NonPortableModel) or unknown (neither)"),
+        str | None, Query(description="true, false or unknown: the portability verdict")
     ] = None,
     cheapToFineTune: Annotated[
-        str | None,
-        Query(description="true (lmkg:CheapToFineTuneModel), false (lmkg:CostlyToFineTuneModel) or unknown"),
+        str | None, Query(description="true, false or unknown: the fine-tuning cost verdict")
     ] = None,
-    fast: Annotated[
-        str | None,
-        Query(description="true (lmkg:RealTimeCapableModel), false (lmkg:NotRealTimeCapableModel) or unknown"),
-    ] = None,
+    fast: Annotated[str | None, Query(description="true, false or unknown: the real-time verdict")] = None,
     developer: Annotated[
         str | None, Query(max_length=200, description="organisation name or id, any case")
     ] = None,
@@ -275,15 +270,22 @@ def list_models(
     search: Annotated[
         str | None, Query(max_length=200, description="text in label or description, any case")
     ] = None,
-    sort: Annotated[TypingLiteral["label", "parameterCount", "releaseDate", "id"], Query()] = "label",
+    sort: Annotated[
+        TypingLiteral["label", "parameterCount", "releaseDate", "id", "relevance"] | None,
+        Query(description="label unless searching; relevance (bm25) when searching"),
+    ] = None,
     direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000, description="models per page")] = 50,
     offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="models to skip")] = None,
     page: Annotated[
         int | None, Query(ge=1, le=MAX_OFFSET // 1000, description="page number from 1, instead of offset")
     ] = None,
+    facets: Annotated[
+        bool, Query(description="add counts per kind, developer, licence, year and verdict")
+    ] = False,
 ) -> ModelList:
-    """List models with filters, sorting and pagination (Link and X-Total-Count headers)."""
+    """List models with filters, sorting and pagination (Link and X-Total-Count headers),
+    answered from the read index (lmkg.readindex)."""
     if offset is not None and page is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Give 'offset' or 'page', not both.")
     start = (page - 1) * limit if page is not None else offset or 0
@@ -297,11 +299,11 @@ def list_models(
                 f"not {capability!r}. GET /classes describes them.",
             )
         capability_class = allowed[capability]
-    filters = ModelFilter(
+    filters = IndexFilter(
         kind=kind,
-        portable=_three_valued(portable, "portable"),
-        cheap_to_fine_tune=_three_valued(cheapToFineTune, "cheapToFineTune"),
-        fast=_three_valued(fast, "fast"),
+        portable=_verdict(portable, "portable"),
+        cheap_to_fine_tune=_verdict(cheapToFineTune, "cheapToFineTune"),
+        fast=_verdict(fast, "fast"),
         developer=developer,
         capability=capability_class,
         min_parameters=minParameters,
@@ -309,8 +311,9 @@ def list_models(
         open_weights=_flag(openWeights, "openWeights"),
         search=search,
     )
-    found = find_models(
-        kg.store, filters, sort=sort, descending=direction == "desc", limit=limit, offset=start
+    order = sort or ("relevance" if search and search.strip() else "label")
+    found = kg.read_index.find(
+        filters, sort=order, descending=direction == "desc", limit=limit, offset=start, facets=facets
     )
     response.headers["X-Total-Count"] = str(found.total)
     response.headers["Link"] = _links(request, found.total, limit, start)
@@ -319,6 +322,7 @@ def list_models(
         limit=limit,
         offset=start,
         models=[ModelSummary(**m.as_json()) for m in found.models],
+        facets=found.facets,
     )
 
 

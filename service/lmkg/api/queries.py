@@ -1,4 +1,10 @@
-"""Named queries as endpoints: GET /queries, and one typed route per queries/*.rq in OpenAPI."""
+"""Named queries as endpoints: GET /queries, and one typed route per queries/*.rq in OpenAPI.
+
+A SELECT's rows come in pages (`limit`, default DEFAULT_PAGE, and `offset`), with the total in
+`total` and X-Total-Count and the other pages in a Link header, as GET /models pages. The engine
+still finds every row (the total is exact); the page keeps the answer small (at 100k entries the
+headline query's full answer was 9.5 MB).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import inspect
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from rdflib import Literal
 
 from lmkg.api.deps import KGDep
@@ -16,6 +22,13 @@ from lmkg.queries import NamedQuery, QueryCatalogue
 
 _PYTHON_TYPES: dict[str, type] = {"integer": int, "decimal": float, "boolean": bool}
 
+DEFAULT_PAGE = 100
+"""Rows a page of a named query holds unless `limit` says otherwise."""
+MAX_PAGE = 10_000
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="rows to skip")]
+
 
 def _json(value: object) -> Any:
     if isinstance(value, Literal):
@@ -24,14 +37,41 @@ def _json(value: object) -> Any:
     return None if value is None else str(value)
 
 
-def run_named(kg: KnowledgeGraph, query: NamedQuery, values: dict[str, str | None]) -> dict[str, Any]:
-    """Run a named query with typed parameters bound by the engine; the JSON result."""
+def run_named(
+    kg: KnowledgeGraph,
+    query: NamedQuery,
+    values: dict[str, str | None],
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Run a named query with typed parameters bound by the engine; the JSON result, the rows
+    from `offset` on, at most `limit` of them (all when None), with their `total`."""
     bindings = query.bindings(values)  # QueryParameterError: a 422
     output = execute(kg.store, query.text, bindings)
     if output.boolean is not None:
         return {"query": query.name, "boolean": output.boolean}
-    rows = [{c: _json(row.get(c)) for c in output.columns if c in row} for row in output.rows]
-    return {"query": query.name, "columns": output.columns, "rows": rows, "count": len(rows)}
+    end = None if limit is None else offset + limit
+    rows = [{c: _json(row.get(c)) for c in output.columns if c in row} for row in output.rows[offset:end]]
+    return {
+        "query": query.name,
+        "columns": output.columns,
+        "rows": rows,
+        "count": len(rows),
+        "total": len(output.rows),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+def _paged(request: Request, response: Response, answer: dict[str, Any]) -> dict[str, Any]:
+    """Set X-Total-Count and the Link header of a paged answer (as GET /models does)."""
+    from lmkg.api.models import _links
+
+    if "total" in answer and answer["limit"]:
+        response.headers["X-Total-Count"] = str(answer["total"])
+        response.headers["Link"] = _links(request, answer["total"], answer["limit"], answer["offset"])
+    return answer
 
 
 def _text(value: object) -> str | None:
@@ -44,11 +84,18 @@ def _text(value: object) -> str | None:
 
 def _endpoint(query: NamedQuery):  # type: ignore[no-untyped-def]
     # Python names may clash with keywords ('class'): each parameter is p_NAME, aliased to NAME.
-    def run(kg: KGDep, **params: Any) -> dict[str, Any]:
+    def run(
+        request: Request, response: Response, kg: KGDep, limit: int, offset: int, **params: Any
+    ) -> dict[str, Any]:
         values = {k[2:]: _text(v) for k, v in params.items() if v is not None}
-        return run_named(kg, query, values)
+        return _paged(request, response, run_named(kg, query, values, limit=limit, offset=offset))
 
-    parameters = [inspect.Parameter("kg", inspect.Parameter.KEYWORD_ONLY, annotation=KGDep)]
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        inspect.Parameter("request", keyword, annotation=Request),
+        inspect.Parameter("response", keyword, annotation=Response),
+        inspect.Parameter("kg", keyword, annotation=KGDep),
+    ]
     for p in query.parameters:
         python_type = _PYTHON_TYPES.get(p.type, str)
         description = p.description + (f" (one of {', '.join(p.enum)})" if p.enum else "")
@@ -65,6 +112,10 @@ def _endpoint(query: NamedQuery):  # type: ignore[no-untyped-def]
                 default=default,
             )
         )
+    parameters += [
+        inspect.Parameter("limit", keyword, annotation=Limit, default=DEFAULT_PAGE),
+        inspect.Parameter("offset", keyword, annotation=Offset, default=0),
+    ]
     run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     run.__name__ = "run_" + query.name.replace("-", "_")
     run.__doc__ = query.summary
@@ -92,8 +143,20 @@ def build_router(queries_dir: Path) -> APIRouter:
         )
 
     @router.get("/queries/{name}", response_model=dict[str, Any])
-    def run_query(name: str, request: Request, kg: KGDep) -> dict[str, Any]:
-        """Run any named query by name, with parameters from the query string."""
-        return run_named(kg, kg.queries.get(name), dict(request.query_params))
+    def run_query(
+        name: str,
+        request: Request,
+        response: Response,
+        kg: KGDep,
+        limit: Limit = DEFAULT_PAGE,
+        offset: Offset = 0,
+    ) -> dict[str, Any]:
+        """Run any named query by name, with parameters from the query string; paged."""
+        values: dict[str, str | None] = {
+            k: v for k, v in request.query_params.items() if k not in ("limit", "offset")
+        }
+        return _paged(
+            request, response, run_named(kg, kg.queries.get(name), values, limit=limit, offset=offset)
+        )
 
     return router

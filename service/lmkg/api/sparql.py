@@ -300,7 +300,7 @@ async def _run_update(
             "has its own USING or WITH clause (SPARQL 1.1 Protocol, section 2.2.3)"
         )
     await run_in_threadpool(
-        store.update,
+        request.app.state.kg.update,
         update,
         base_iri=endpoint_iri(request),
         using_graph_uris=operation.using_graph_uris,

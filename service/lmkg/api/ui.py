@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rdflib import Literal
 from rdflib.namespace import RDFS
 
@@ -21,7 +21,7 @@ from lmkg.entries import KINDS
 from lmkg.errors import NotFoundError
 from lmkg.models_query import capability_classes
 from lmkg.store import sparqltext
-from lmkg.vocab import GRAPH_INFERRED, LMKG, PREFIXES, model_id_of
+from lmkg.vocab import LMKG, PREFIXES
 
 router = APIRouter(tags=["browser UI"])
 pages = APIRouter(tags=["browser UI"])
@@ -34,37 +34,6 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 VENDOR_FILES = ("vendor/yasgui.min.js", "vendor/yasgui.min.css", "vendor/chart.umd.min.js")
 
 _KIND_NAMES = {str(cls): name for name, cls in KINDS.items()}
-
-# The kind an entry asserts (its own graph, not the inferred one), with size and date.
-_POINTS = """
-PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?model (SAMPLE(?name) AS ?label) (SAMPLE(?kindClass) AS ?kind)
-       (MAX(?count) AS ?parameterCount) (MIN(?date) AS ?releaseDate)
-WHERE {
-  VALUES ?kindClass { lmkg:LargeLanguageModel lmkg:SmallLanguageModel }
-  GRAPH ?entryGraph { ?model a ?kindClass }
-  FILTER(?entryGraph != ?inferredGraph)
-  ?model lmkg:parameterCount ?count ; lmkg:releaseDate ?date .
-  OPTIONAL { ?model rdfs:label ?name }
-}
-GROUP BY ?model
-ORDER BY ?releaseDate
-"""
-
-_PER_YEAR = """
-PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
-SELECT ?year ?kind (COUNT(DISTINCT ?model) AS ?models)
-WHERE {
-  VALUES ?kind { lmkg:LargeLanguageModel lmkg:SmallLanguageModel }
-  GRAPH ?entryGraph { ?model a ?kind }
-  FILTER(?entryGraph != ?inferredGraph)
-  ?model lmkg:releaseDate ?date .
-  BIND(YEAR(?date) AS ?year)
-}
-GROUP BY ?year ?kind
-ORDER BY ?year ?kind
-"""
 
 
 class ChartPoint(BaseModel):
@@ -85,11 +54,23 @@ class YearCount(BaseModel):
     models: int
 
 
+class ChartBin(BaseModel):
+    """How many models of one kind fall in one cell: a release year, and a power of ten of size."""
+
+    year: int
+    decade: int = Field(description="floor(log10(parameterCount)): 9 holds 1 to 9.99 billion")
+    kind: str
+    models: int
+
+
 class ChartData(BaseModel):
-    """What the charts page draws: models by size and date, counts per kind and year, the threshold."""
+    """What the charts page draws: models by size and date (every one up to MAX_POINTS, else an
+    even sample of them and `bins` counting them all), counts per kind and year, the threshold."""
 
     threshold: int
     points: list[ChartPoint]
+    pointsTotal: int
+    bins: list[ChartBin]
     perYear: list[YearCount]
 
 
@@ -157,31 +138,33 @@ def list_capabilities(kg: KGDep) -> list[Capability]:
     ]
 
 
+MAX_POINTS = 1500
+"""The most points /ui/charts sends; past it a sample (about 100 KB) and the bins."""
+
+
 @router.get("/ui/charts", response_model=ChartData)
 def read_chart_data(kg: KGDep) -> ChartData:
-    """Models with a size and a release date, by the kind their entry asserts; counts per kind and year."""
-    bindings = {"inferredGraph": GRAPH_INFERRED}
+    """Models with a size and a release date, by kind, sampled past MAX_POINTS and counted in
+    bins; counts per kind and year. Aggregated by the read index (lmkg.readindex)."""
+    charts = kg.read_index.charts(max_points=MAX_POINTS)
     points = [
         ChartPoint(
-            id=model_id_of(str(row["model"])) or str(row["model"]),
-            label=str(row.get("label") or row["model"]),
-            kind=_KIND_NAMES[str(row["kind"])],
-            parameterCount=int(str(row["parameterCount"])),
-            releaseDate=str(row["releaseDate"])[:10],
+            id=p.id, label=p.label, kind=p.kind, parameterCount=p.parameter_count, releaseDate=p.release_date
         )
-        for row in kg.store.select(_POINTS, bindings=bindings)
+        for p in charts.points
     ]
-    per_year = [
-        YearCount(
-            year=int(str(row["year"])), kind=_KIND_NAMES[str(row["kind"])], models=int(str(row["models"]))
-        )
-        for row in kg.store.select(_PER_YEAR, bindings=bindings)
-        if "year" in row
-    ]
+    bins = [ChartBin(year=b[0], decade=b[1], kind=b[2], models=b[3]) for b in charts.bins]
+    per_year = [YearCount(year=year, kind=kind, models=count) for year, kind, count in charts.per_year]
     threshold = kg.ontology.value(LMKG.ModelUnderSizeThreshold, LMKG.thresholdParameters)
     if not isinstance(threshold, Literal):
         raise NotFoundError("The ontology gives lmkg:ModelUnderSizeThreshold no lmkg:thresholdParameters.")
-    return ChartData(threshold=int(threshold.toPython()), points=points, perYear=per_year)
+    return ChartData(
+        threshold=int(threshold.toPython()),
+        points=points,
+        pointsTotal=charts.points_total,
+        bins=bins,
+        perYear=per_year,
+    )
 
 
 @router.get("/ui/queries/{name}", response_model=BoundQuery)

@@ -1,0 +1,272 @@
+"""The read index (lmkg.readindex) agrees with the store: its answers to GET /models questions
+are the SPARQL answers of lmkg.models_query (the reference) after random writes, deletes, a
+SPARQL Update and a rebuild, on the embedded store and on an Oxigraph server; and a second
+service on the same remote store, with an index of its own, sees the first one's writes.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bench import data
+from fastapi.testclient import TestClient
+
+from lmkg.api.app import create_app
+from lmkg.config import Settings
+from lmkg.entries import entries_from_json
+from lmkg.knowledge import KnowledgeGraph, WriteMode
+from lmkg.models_query import SORT_KEYS, ModelFilter, capability_classes, find_models
+from lmkg.readindex import IndexFilter, ReadIndex, index_path
+from lmkg.store import Store, open_store
+from lmkg.vocab import LMKG
+
+SIZE = 80
+
+
+def _documents(rng: random.Random) -> list[dict[str, Any]]:
+    documents = data.entries(SIZE)
+    for number, document in enumerate(documents):
+        if number % 3 == 0:
+            document["description"] = rng.choice(
+                [
+                    "Runs on a phone.",
+                    "A chat model for LAPTOPS",
+                    "Tuned for code; Llama-style",
+                    "multilingual",
+                ]
+            )
+        if number % 11 == 0:
+            document["developer"] = [*document["developer"], "Tiny Lab"]
+        if number % 13 == 0:
+            del document["parameterCount"]
+    return documents
+
+
+def _filters(kg: KnowledgeGraph, documents: list[dict[str, Any]]) -> list[ModelFilter]:
+    capabilities = capability_classes(kg.classifier)
+    developers = sorted({d for doc in documents for d in doc.get("developer", [])})
+    label = str(documents[5]["label"])
+    return [
+        ModelFilter(),
+        ModelFilter(kind="llm"),
+        ModelFilter(kind="slm", open_weights=True),
+        ModelFilter(portable=True),
+        ModelFilter(portable=False),
+        ModelFilter(portable=True, cheap_to_fine_tune=True),
+        ModelFilter(cheap_to_fine_tune=False, kind="slm"),
+        ModelFilter(developer=developers[0].upper()),
+        ModelFilter(developer="tiny-lab"),
+        ModelFilter(developer="Tiny Lab", portable=True),
+        ModelFilter(capability=capabilities["EdgeDeployableModel"]),
+        ModelFilter(capability=LMKG.ModelOverSizeThreshold),
+        ModelFilter(min_parameters=1_000_000_000),
+        ModelFilter(max_parameters=3_000_000_000, open_weights=False),
+        ModelFilter(min_parameters=500_000_000, max_parameters=20_000_000_000, kind="slm"),
+        ModelFilter(search=label[3:10]),
+        ModelFilter(search="PHONE"),
+        ModelFilter(search="llama-s"),
+        ModelFilter(search="#1"),
+        ModelFilter(search="no such words"),
+        ModelFilter(search="a", kind="llm"),
+    ]
+
+
+def assert_agrees(kg: KnowledgeGraph, index: ReadIndex, filters: list[ModelFilter]) -> None:
+    """Every filter, sort, direction and page gives the same total and models both ways."""
+    matched = 0
+    for model_filter in filters:
+        for sort in SORT_KEYS:
+            for descending in (False, True):
+                pages = ((7, 0), (9, 4), (1000, 0)) if sort == "label" and not descending else ((9, 4),)
+                for limit, offset in pages:
+                    expected = find_models(
+                        kg.store, model_filter, sort=sort, descending=descending, limit=limit, offset=offset
+                    )
+                    found = index.find(
+                        IndexFilter.of(model_filter),
+                        sort=sort,
+                        descending=descending,
+                        limit=limit,
+                        offset=offset,
+                    )
+                    where = f"{model_filter} sort={sort} desc={descending} limit={limit} offset={offset}"
+                    assert found.total == expected.total, where
+                    assert [m.as_json() for m in found.models] == [m.as_json() for m in expected.models], (
+                        where
+                    )
+                    matched += bool(expected.models)
+    assert matched >= len(filters) * 3  # most questions have answers: agreement on nothing proves nothing
+
+
+def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The index's content with its row ids replaced by IRIs: what must not depend on history."""
+    with sqlite3.connect(path) as db:
+        iri = dict(db.execute("SELECT rowid, iri FROM model"))
+        content = {
+            "model": sorted(r[1:] for r in db.execute("SELECT * FROM model")),
+            "developer": sorted((iri[m], o, n) for m, o, n in db.execute("SELECT * FROM developer")),
+            "model_class": sorted((iri[m], c, i) for m, c, i in db.execute("SELECT * FROM model_class")),
+            "lineage": sorted((iri[m], r, t) for m, r, t in db.execute("SELECT * FROM lineage")),
+            "org_label": sorted(db.execute("SELECT * FROM org_label")),
+            "text": sorted(
+                (iri[r], label, d) for r, label, d in db.execute("SELECT rowid, * FROM model_text")
+            ),
+        }
+    return content
+
+
+def _mutate(kg: KnowledgeGraph, documents: list[dict[str, Any]], rng: random.Random) -> list[dict[str, Any]]:
+    """Random replaces and deletes, one at a time and in batches; returns the entries still there."""
+    alive = {d["id"]: d for d in documents}
+    for step in range(12):
+        chosen = rng.sample(sorted(alive), 3)
+        if step % 3 == 0:
+            for model_id in chosen[:2]:
+                kg.delete(model_id)
+                del alive[model_id]
+            continue
+        changed = []
+        for model_id in chosen:
+            document = dict(alive[model_id])
+            document["label"] = f"{document['label']} v{step}"
+            document["parameterCount"] = rng.choice([300_000_000, 2_000_000_000, 40_000_000_000])
+            document["kind"] = "llm" if document["parameterCount"] > 10_000_000_000 else "slm"
+            document["developer"] = [rng.choice(["Tiny Lab", "Meta AI", "Borealis"])]
+            document["description"] = rng.choice(["fits on a phone", "needs a cluster"])
+            alive[model_id] = document
+            changed.append(document)
+        if step % 3 == 1:
+            outcome = kg.write(entries_from_json(changed), mode=WriteMode.UPSERT)
+        else:
+            outcomes = list(
+                kg.write_batches(
+                    [entries_from_json(changed[:1]), entries_from_json(changed[1:])], mode=WriteMode.UPSERT
+                )
+            )
+            outcome = outcomes[-1]
+        assert outcome.committed and not outcome.rejected
+    return list(alive.values())
+
+
+@pytest.fixture
+def seeded(kg: KnowledgeGraph) -> Iterator[tuple[KnowledgeGraph, list[dict[str, Any]], random.Random]]:
+    rng = random.Random(14)
+    documents = _documents(rng)
+    outcomes = list(
+        kg.write_batches(
+            (entries_from_json(documents[start : start + 25]) for start in range(0, SIZE, 25)),
+            mode=WriteMode.UPSERT,
+        )
+    )
+    assert all(o.committed and not o.rejected for o in outcomes)
+    yield kg, documents, rng
+
+
+def test_index_agrees_with_the_store_after_writes_deletes_and_a_rebuild(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random],
+) -> None:
+    kg, documents, rng = seeded
+    filters = _filters(kg, documents)
+    assert_agrees(kg, kg.read_index, filters)
+    alive = _mutate(kg, documents, rng)
+    index = kg.read_index
+    assert index.model_count() == kg.count_models()
+    assert_agrees(kg, index, filters)
+    written = _rows(index.path)
+    assert kg.reindex() == kg.count_models()
+    assert _rows(index.path) == written  # the write path and a rebuild give the same rows
+    assert_agrees(kg, kg.read_index, filters)
+    assert {d["id"] for d in alive} <= {m.id for m in kg.read_index.find(IndexFilter(), limit=1000).models}
+
+
+def test_a_sparql_update_is_in_the_next_read(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random],
+    settings: Settings,
+    store: Store,
+    auth: dict[str, str],
+) -> None:
+    kg, documents, _ = seeded
+    target = documents[7]["id"]
+    with TestClient(create_app(settings, store=store)) as client:
+        before = client.get("/models", params={"search": "renamed by sparql"}).json()
+        assert before["total"] == 0
+        done = client.post(
+            "/sparql",
+            content=(
+                "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+                f"DELETE {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label ?l }} }}\n"
+                f'INSERT {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label "Renamed by SPARQL" }} }}\n'
+                f"WHERE {{ GRAPH ?g {{ <https://w3id.org/lmkg/model/{target}> rdfs:label ?l }} }}"
+            ),
+            headers={"Content-Type": "application/sparql-update", **auth},
+        )
+        assert done.status_code == 204, done.text
+        after = client.get("/models", params={"search": "renamed by sparql"}).json()
+        assert [m["id"] for m in after["models"]] == [target]
+    assert_agrees(kg, kg.read_index, _filters(kg, documents)[:6])
+
+
+def test_models_route_answers_from_the_index_with_facets_and_unknown(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random], settings: Settings, store: Store
+) -> None:
+    kg, _, _ = seeded
+    with TestClient(create_app(settings, store=store)) as client:
+        answer = client.get("/models", params={"facets": "true", "limit": 3, "kind": "slm"})
+        assert answer.status_code == 200
+        body = answer.json()
+        facets = body["facets"]
+        assert sum(facets["kind"].values()) == body["total"] == int(answer.headers["X-Total-Count"])
+        assert set(facets["kind"]) == {"slm"}
+        assert sum(facets["portable"].values()) == body["total"]
+        assert sum(facets["year"].values()) == body["total"]
+        portable = client.get("/models", params={"portable": "true", "kind": "slm", "limit": 1}).json()[
+            "total"
+        ]
+        assert facets["portable"].get("true", 0) == portable
+        unknown = client.get("/models", params={"fast": "unknown", "limit": 1})
+        assert unknown.status_code == 200
+        assert client.get("/models", params={"portable": "perhaps"}).status_code == 422
+        ranked = client.get("/models", params={"search": "phone"}).json()["models"]
+        assert ranked and all(
+            "phone" in (m["label"] + kg.entry_graph(m["id"]).serialize()).lower() for m in ranked
+        )
+
+
+def test_index_file_beside_the_embedded_store_or_where_settings_say(tmp_path: Path) -> None:
+    assert index_path(Settings(store=str(tmp_path / "s"))) == tmp_path / "s.readindex.sqlite"
+    assert (
+        index_path(Settings(store=str(tmp_path / "s"), read_index=str(tmp_path / "i.db")))
+        == tmp_path / "i.db"
+    )
+    remote = index_path(Settings(store="http://example.org/sparql"))
+    assert remote.name.startswith("readindex-") and remote != index_path(
+        Settings(store="http://example.org/q")
+    )
+
+
+@pytest.mark.parametrize("store_kind", ["remote"], indirect=True)
+def test_two_services_on_one_oxigraph_server_see_each_others_writes(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random], settings: Settings, tmp_path: Path
+) -> None:
+    kg, documents, rng = seeded
+    other_settings = replace(settings, read_index=str(tmp_path / "other-service.sqlite"))
+    other_store = open_store(other_settings)
+    try:
+        other = KnowledgeGraph(other_store, other_settings)
+        filters = _filters(kg, documents)[:8]
+        assert_agrees(other, other.read_index, filters)
+        _mutate(kg, documents, rng)  # written by the first service only
+        assert_agrees(other, other.read_index, filters)
+        gone = documents[1]["id"]
+        if kg.exists(gone):
+            other.delete(gone)  # and the other way round
+            assert gone not in {m.id for m in kg.read_index.find(IndexFilter(), limit=1000).models}
+        assert_agrees(kg, kg.read_index, filters)
+    finally:
+        other_store.close()
