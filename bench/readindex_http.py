@@ -29,12 +29,12 @@ QUESTIONS = {
     "list first page": ("/models?limit=20", ModelFilter(), {}),
     "portable&cheap": (
         "/models?portable=true&cheapToFineTune=true&limit=20",
-        ModelFilter(portable=True, cheap_to_fine_tune=True),
+        ModelFilter(portable="true", cheap_to_fine_tune="true"),
         {},
     ),
     "portable&cheap by size desc": (
         "/models?portable=true&cheapToFineTune=true&sort=parameterCount&direction=desc&limit=20",
-        ModelFilter(portable=True, cheap_to_fine_tune=True),
+        ModelFilter(portable="true", cheap_to_fine_tune="true"),
         {"sort": "parameterCount", "descending": True},
     ),
     "search llama": ("/models?search=llama&limit=20&sort=label", ModelFilter(search="llama"), {}),

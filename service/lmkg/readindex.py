@@ -411,6 +411,11 @@ def is_change_graph(graph_iri: URIRef) -> bool:
 # -- answers --------------------------------------------------------------------------
 
 
+def _three(value: str | None) -> Verdict:
+    """The reference's verdict filter ("true", "false", "unknown") as the index's."""
+    return {"true": True, "false": False, "unknown": "unknown"}.get(value) if value is not None else None  # type: ignore[return-value]
+
+
 @dataclass(frozen=True)
 class IndexFilter:
     """The filters of GET /models as the index answers them: ModelFilter's, with verdicts
@@ -431,8 +436,9 @@ class IndexFilter:
     def of(cls, filters: ModelFilter) -> IndexFilter:
         return cls(
             kind=filters.kind,
-            portable=filters.portable,
-            cheap_to_fine_tune=filters.cheap_to_fine_tune,
+            portable=_three(filters.portable),
+            cheap_to_fine_tune=_three(filters.cheap_to_fine_tune),
+            fast=_three(filters.fast),
             developer=filters.developer,
             capability=filters.capability,
             min_parameters=filters.min_parameters,
