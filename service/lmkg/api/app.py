@@ -294,8 +294,10 @@ class ReadAccess:
 
 def _exit_with_parent() -> None:
     """A worker of `lmkg serve --workers N` ends when the process that supervises it and the
-    engine is gone (uvicorn leaves its workers running when its master is killed)."""
+    store's server is gone (uvicorn leaves its workers running when its master is killed)."""
     parent = os.getppid()
+    if os.environ.get("LMKG_WORKER_OF") != str(parent):
+        return
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -312,8 +314,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.engine_socket:
-            _exit_with_parent()
+        _exit_with_parent()
         opened = store if store is not None else open_store(settings)
         kg = KnowledgeGraph(opened, settings)
         kg.ensure_seeded()
