@@ -1,8 +1,8 @@
 """Shared fixtures: settings on a temporary store, a seeded knowledge graph, an app, a live server.
 
 Every test that uses `settings` (and so `store`, `kg`, `client`, `live_server`) runs twice:
-on the embedded Oxigraph store and on a real Oxigraph server process, reached through
-the SPARQL 1.1 protocols (the remote store).
+on the embedded Oxigraph store (in the test's process) and on a real Oxigraph server process,
+reached through the SPARQL 1.1 protocols (the client `lmkg serve` uses on the embedded store).
 """
 
 from __future__ import annotations
@@ -46,12 +46,13 @@ def wait_for_port(port: int, *, timeout: float = 30.0) -> None:
 
 
 class OxigraphServer:
-    """A real `oxigraph serve` process on a loopback port, answering over the union of its graphs."""
+    """A real `oxigraph serve` process on a loopback port, answering over the union of its graphs
+    (unless told not to: Oxigraph's own default, which lmkg refuses)."""
 
-    def __init__(self, location: Path) -> None:
+    def __init__(self, location: Path, *, union_default_graph: bool = True) -> None:
         binary = shutil.which("oxigraph")
         if binary is None:
-            raise RuntimeError("the Oxigraph server is missing: pip install oxigraph (a test extra)")
+            raise RuntimeError("the Oxigraph server is missing: pip install oxigraph (a dependency of lmkg)")
         self.location = location
         self.port = free_port()
         self.query_url = f"http://127.0.0.1:{self.port}/query"
@@ -62,7 +63,7 @@ class OxigraphServer:
             str(location),
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--union-default-graph",
+            *(["--union-default-graph"] if union_default_graph else []),
         ]
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -116,8 +117,11 @@ def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) ->
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    """The test's store, empty; shared with `kg`, `client` and `live_server`."""
-    opened = open_store(settings)
+    """The test's store, empty; shared with `kg`, `client` and `live_server`. The embedded kind
+    is opened in the test's process (pyoxigraph, as the CLI opens it); the path `lmkg serve`
+    takes, the Oxigraph server on the directory, is what the remote kind runs, and tests that
+    build an app from settings alone (tests/security, tests/reliability) run it as served."""
+    opened = open_store(settings, in_process=True)
     yield opened
     opened.close()
 

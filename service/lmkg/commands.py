@@ -332,6 +332,7 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     import uvicorn
 
     from lmkg.api import create_app
+    from lmkg.store.checks import require_union_default_graph
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     server = None
@@ -341,6 +342,11 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
         server = OxigraphServer(settings.store, query_timeout=settings.query_timeout)
         settings = served_settings(settings, server)
     try:
+        # Seeded and checked before the service starts: a store whose default graph is not the
+        # union of its named graphs is refused with the setting that fixes it. Seeding here,
+        # once, also keeps workers from seeding a new store together (the ontology twice).
+        with opened(settings) as kg:
+            require_union_default_graph(kg.store)
         if workers <= 1:
             uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
             return
@@ -351,10 +357,6 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
             os.environ["LMKG_STORE_CHANGES"] = server.changes_path
             os.environ["LMKG_SERVED_STORE"] = str(server.location)
         os.environ["LMKG_WORKER_OF"] = str(os.getpid())
-        # Seed here, once, before the workers start: workers seeding a new store at the same
-        # time each wrote the ontology, its blank nodes twice.
-        with opened(settings):
-            pass
         uvicorn.run(
             "lmkg.api.app:create_app",
             factory=True,

@@ -35,6 +35,7 @@ from lmkg.errors import (
 )
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store, open_store
+from lmkg.store.checks import require_union_default_graph
 
 log = logging.getLogger("lmkg.http")
 
@@ -318,6 +319,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         opened = store if store is not None else open_store(settings)
         kg = KnowledgeGraph(opened, settings)
         kg.ensure_seeded()
+        try:
+            app.state.default_graph = require_union_default_graph(opened)
+        except StoreError:
+            if store is None:
+                opened.close()
+            raise
         app.state.settings = settings
         app.state.kg = kg
         app.state.response_cache = ResponseCache(settings.cache_entries)

@@ -273,6 +273,8 @@ class RemoteStore:
         # Requests run in this pool while their caller waits up to the limit, so that a caller
         # can be answered at the limit while the server still holds the request.
         self._pool = ThreadPoolExecutor(2 * max_concurrent_queries + 8, thread_name_prefix="lmkg-sparql")
+        self.served = changes_path is not None  # the Oxigraph server lmkg serve runs
+        self.server_software: str | None = None  # the server's own name (HTTP Server header)
         self._changes = Generation(changes_path, create=False) if changes_path else None
         self._counted: tuple[int, int] | None = None  # (change count, quads) when last counted
         self._write_lock = (
@@ -291,6 +293,8 @@ class RemoteStore:
             ) from exc
         except httpx.HTTPError as exc:
             raise StoreUnavailableError(f"The SPARQL store at {url} failed: {exc}") from exc
+        if self.server_software is None:
+            self.server_software = response.headers.get("server", "")
         if response.status_code == 400:
             raise QuerySyntaxError(refusal_message(response.text.strip(), line_offset=line_offset))
         if response.status_code in (502, 503, 504):
