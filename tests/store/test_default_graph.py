@@ -61,7 +61,7 @@ def test_lmkg_serve_exits_with_the_message(plain_server: OxigraphServer, tmp_pat
 def test_a_union_server_passes_and_health_says_so(client: TestClient, store_kind: str) -> None:
     body = client.get("/health").json()
     assert body["defaultGraph"]["union"] is True
-    expected = {"embedded": "oxigraph-in-process", "remote": "oxigraph"}[store_kind]
+    expected = {"embedded": "oxigraph-in-process", "remote": "oxigraph", "virtuoso": "virtuoso"}[store_kind]
     assert body["storeKind"] == expected
 
 

@@ -56,6 +56,11 @@ from lmkg.store.base import (
 from lmkg.store.generation import Generation, SharedWriteLock
 from lmkg.store.oxigraph import GRAPH_FORMATS, row_count
 
+_COUNT_LMKG_TRIPLES = (
+    'SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "https://w3id.org/lmkg/graph/")) }'
+)
+"""The triples of the graphs lmkg writes (`lmkg.vocab`'s GRAPH_* all start so)."""
+
 INTERNAL_TIMEOUT = 600.0
 """The limit of lmkg's own writes (an entry, a batch of an import, the ontology): not a user's query."""
 
@@ -540,12 +545,15 @@ class RemoteStore:
         return [row["g"] for row in rows if isinstance(row.get("g"), URIRef)]  # type: ignore[misc]
 
     def triple_count(self) -> int:
+        """The quads in lmkg's graphs (https://w3id.org/lmkg/graph/...)."""
         # Counting scans every quad: /health, polled by monitors, counts again only after a
         # write has moved the change count (where there is one).
         generation = self.generation()
         if generation is not None and self._counted is not None and self._counted[0] == generation:
             return self._counted[1]
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        # lmkg's own graphs only: a server keeps graphs of its own (Virtuoso's system graphs
+        # hold thousands of triples) that are none of lmkg's.
+        rows = self.select(_COUNT_LMKG_TRIPLES)
         value = rows[0].get("n") if rows else None
         count = int(value.toPython()) if isinstance(value, Literal) else 0
         if generation is not None:
