@@ -48,7 +48,9 @@ def test_validate_valid_entries_exits_0(store_dir: Path) -> None:
     result = lmkg(store_dir, "validate", *files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tinyllama-1.1b: conforms" in result.stdout
-    assert "PortableModel" in result.stdout
+    assert "portable: yes (size-rule)" in result.stdout
+    # An entry of undisclosed size: no evidence decides its traits.
+    assert "portable: unknown (none)" in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["json", "turtle"])
@@ -75,14 +77,14 @@ def test_query_named_prints_a_table(store_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Phi-3-mini" in result.stdout
     assert "GPT-4" not in result.stdout
-    assert "(8 rows)" in result.stdout
+    assert "(10 rows)" in result.stdout
 
 
 def test_query_formats_and_params(store_dir: Path) -> None:
     result = lmkg(store_dir, "query", "models-by-kind", "--param", "kind=llm", "--format", "json")
     assert result.returncode == 0, result.stderr
     labels = {row["label"] for row in json.loads(result.stdout)}
-    assert labels == {"GPT-4", "Mistral 7B", "Llama 3", "Llama 3 8B", "Llama 3 70B"}
+    assert labels == {"GPT-4", "Mistral 7B", "Llama 3", "Llama 3 8B", "Llama 3 70B", "Llama 2 7B", "Llama 2 13B"}
     csv_out = lmkg(store_dir, "query", "models-by-kind", "--format", "csv")
     assert csv_out.stdout.splitlines()[0] == "model,label,parameterCount,sizeClass"
     bad = lmkg(store_dir, "query", "models-by-kind", "--param", "kind=medium")
@@ -154,8 +156,13 @@ def test_check_passes_on_the_project(store_dir: Path) -> None:
 def test_explain_prints_the_chain_from_facts_to_conclusion(store_dir: Path) -> None:
     result = lmkg(store_dir, "explain", "orca-2-7b")
     assert result.returncode == 0, result.stderr
-    assert "it is a portable model" in result.stdout
-    assert "small language model SubClassOf has portability some high portability" in result.stdout
+    assert "portable: yes (size-rule): 7 billion parameters" in result.stdout
+    assert "it is a fits a laptop at 4 bits" not in result.stdout
+    assert "fits a laptop at 4 bits" in result.stdout  # the size rule's class, with its chain
+    assert "its parameter count is 7B" in result.stdout
+    # The source's generalisation is quoted as its view, never as the reason.
+    assert "(the source's view, not a reason)" in result.stdout
+    assert "SubClassOf has portability" not in result.stdout
     missing = lmkg(store_dir, "explain", "no-such-model")
     assert missing.returncode == 2 and "no model with id" in missing.stderr
 

@@ -36,7 +36,8 @@ def test_every_query_runs_with_its_defaults(kg: KnowledgeGraph, name: str) -> No
     output = execute(kg.store, query.text, query.bindings({}))
     if query.is_violation_check:
         assert output.rows == [], f"{name} found defects in the seeded data: {output.rows}"
-    elif name != "parameter-count-datatype-violation":
+    elif name not in ("parameter-count-datatype-violation", "fact-disagreements"):
+        # fact-disagreements needs a second source for a fact: none is shipped (see below).
         assert output.rows, f"{name} returned nothing on the seeded data"
 
 
@@ -44,22 +45,58 @@ def test_portable_and_cheap_answers_the_small_examples(kg: KnowledgeGraph) -> No
     query = CATALOGUE.get("portable-and-cheap-to-fine-tune")
     rows = execute(kg.store, query.text, query.bindings({})).rows
     ids = {str(r["model"]).rsplit("/", 1)[-1] for r in rows}
+    # Each model's own evidence decides, whatever its source's category: Mistral 7B and Llama 3 8B
+    # (called large) are in; the families of no single size, Llama 3 70B and GPT-4 are not.
     assert ids == {
-        "orca-2",
         "orca-2-7b",
         "orca-2-13b",
-        "gpt-neo",
         "gpt-neo-125m",
         "gpt-neo-1.3b",
         "gpt-neo-2.7b",
         "phi-3-mini",
+        "mistral-7b",
+        "llama-3-8b",
+        "llama-2-7b",
+        "llama-2-13b",
     }
+    bases = {str(r["model"]).rsplit("/", 1)[-1]: str(r["portableBasis"]) for r in rows}
+    assert bases["phi-3-mini"] == "observation" and bases["mistral-7b"] == "size-rule"
     fewer = execute(kg.store, query.text, query.bindings({"maxParameters": "3000000000"})).rows
     assert {str(r["model"]).rsplit("/", 1)[-1] for r in fewer} == {
         "gpt-neo-125m",
         "gpt-neo-1.3b",
         "gpt-neo-2.7b",
     }
+
+
+def test_fact_disagreements_lists_both_sources(kg: KnowledgeGraph) -> None:
+    from pathlib import Path
+
+    from lmkg.entries import entry_from_json, parse_json
+    from lmkg.knowledge import WriteMode
+
+    body = (Path(__file__).parent / "data" / "statements" / "mistral-7b-two-sources.json").read_bytes()
+    assert kg.write([entry_from_json(parse_json(body))], mode=WriteMode.REPLACE).committed
+    rows = execute(kg.store, CATALOGUE.get("fact-disagreements").text).rows
+    found = {
+        (str(r["fact"]).rsplit("#", 1)[-1], str(r["value"])[:10], str(r["sourceKind"]), str(r["otherValue"])[:10],
+         str(r["otherSourceKind"]))
+        for r in rows
+        if str(r["model"]).endswith("/mistral-7b")
+    }
+    assert ("parameterCount", "7000000000", "epoch", "7300000000", "ecosystem-graphs") in found
+    assert ("releaseDate", "2023-09-27", "curated", "2023-10-10", "epoch") in found
+    # The curated 7.3B agrees with Ecosystem Graphs' statement, so it is not set against Epoch twice.
+    assert not any(f[0] == "parameterCount" and f[2] == "curated" for f in found)
+
+
+def test_generalisations_keep_their_hedges(kg: KnowledgeGraph) -> None:
+    query = CATALOGUE.get("generalisations-of-the-source")
+    rows = execute(kg.store, query.text, query.bindings({"category": "slm"})).rows
+    hedges = {str(r["text"]): str(r["hedge"]) for r in rows}
+    assert hedges["SLMs, with their leaner architectures, generally offer faster processing and greater portability."] == "generally"
+    large = execute(kg.store, query.text, query.bindings({"category": "llm"})).rows
+    assert any("may limit their portability and affect real-time performance" in str(r["text"]) for r in large)
 
 
 def test_source_claims_versus_facts_finds_the_known_disagreements(kg: KnowledgeGraph) -> None:

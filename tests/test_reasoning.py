@@ -13,7 +13,8 @@ from lmkg.config import Settings
 from lmkg.entries import Entry
 from lmkg.ontology import ontology_graph, split_examples
 from lmkg.reasoning import Classifier, HermitResult, java_available, run_hermit
-from lmkg.vocab import LMKG, ORG, model_iri
+from lmkg.evidence import verdicts
+from lmkg.vocab import LMKG, ORG, model_graph, model_iri
 
 pytestmark = pytest.mark.skipif(not java_available(), reason="HermiT needs Java (installed by .ci/run)")
 
@@ -45,33 +46,43 @@ def test_hermit_finds_ontology_and_examples_consistent(hermit_examples: HermitRe
     assert hermit_examples.unsatisfiable == []
 
 
-@pytest.mark.parametrize(
-    "model_id",
-    [
-        "phi-3-mini",
-        "orca-2",
-        "orca-2-7b",
-        "orca-2-13b",
-        "gpt-neo",
-        "gpt-neo-125m",
-        "gpt-neo-1.3b",
-        "gpt-neo-2.7b",
-    ],
-)
-def test_small_examples_are_portable_and_cheap_to_fine_tune(
-    hermit_examples: HermitResult, model_id: str
+# The verdicts of issue 12 on the shipped examples: (portable, cheap to fine-tune, fast), each
+# with its basis. None is unknown: no evidence decides it.
+EXPECTED_VERDICTS = {
+    "phi-3-mini": ((True, "observation"), (True, "size-rule"), (True, "size-rule")),
+    "gpt-neo-125m": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "gpt-neo-1.3b": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "gpt-neo-2.7b": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "mistral-7b": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "llama-3-8b": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "orca-2-7b": ((True, "size-rule"), (True, "size-rule"), (True, "size-rule")),
+    "orca-2-13b": ((True, "size-rule"), (True, "size-rule"), (False, "size-rule")),
+    "llama-3-70b": ((False, "size-rule"), (False, "size-rule"), (False, "size-rule")),
+    "gpt-4": ((None, "none"), (None, "none"), (None, "none")),
+    "llama-3": ((None, "none"), (None, "none"), (None, "none")),
+}
+
+
+@pytest.mark.parametrize("model_id", sorted(EXPECTED_VERDICTS))
+def test_verdicts_from_hermits_classes(
+    hermit_examples: HermitResult, examples: dict[URIRef, Graph], model_id: str
 ) -> None:
-    types = hermit_examples.types[model_iri(model_id)]
-    assert LMKG.PortableModel in types
-    assert LMKG.CheapToFineTuneModel in types
+    """The verdicts rest on classes HermiT concludes from each model's own evidence."""
+    subject = model_iri(model_id)
+    graph = examples[model_graph(model_id)]
+    found = verdicts(graph, subject, hermit_examples.types[subject])
+    got = tuple((found[name].value, str(found[name].basis)) for name in ("portable", "cheapToFineTune", "fast"))
+    assert got == EXPECTED_VERDICTS[model_id]
 
 
-@pytest.mark.parametrize("model_id", ["gpt-4", "mistral-7b", "llama-3", "llama-3-8b", "llama-3-70b"])
-def test_large_examples_are_not_portable(hermit_examples: HermitResult, model_id: str) -> None:
-    types = hermit_examples.types[model_iri(model_id)]
-    assert LMKG.PortableModel not in types
-    assert LMKG.CheapToFineTuneModel not in types
-    assert LMKG.VersatileModel in types
+def test_no_trait_follows_from_a_category(hermit_examples: HermitResult) -> None:
+    """A model its source calls small but of unknown size has no verdict; the category axioms are gone."""
+    for model_id in ("orca-2", "gpt-neo"):  # families the source calls small, of no single size
+        types = hermit_examples.types[model_iri(model_id)]
+        assert not types & {LMKG.PortableModel, LMKG.NonPortableModel, LMKG.FitsLaptopAt4Bit}
+        assert LMKG.FocusedTrainingData not in types and LMKG.SpecialisedModel not in types
+    for model_id in ("phi-3-mini", "gpt-neo-125m"):
+        assert LMKG.SpecialisedModel not in hermit_examples.types[model_iri(model_id)]
 
 
 def test_size_threshold_classes(hermit_examples: HermitResult) -> None:
@@ -91,7 +102,7 @@ def test_fast_path_agrees_with_hermit_on_every_example(
             assert fast.consistent
             assert fast.types == hermit_examples.types[subject], subject
             compared += 1
-    assert compared == 13
+    assert compared == 15
 
 
 def test_fast_path_class_hierarchy_agrees_with_hermit(
@@ -104,28 +115,30 @@ def test_fast_path_class_hierarchy_agrees_with_hermit(
 # -- generated entries of every kind ------------------------------------------------
 
 KINDS = [LMKG.LargeLanguageModel, LMKG.SmallLanguageModel, LMKG.LanguageModel, None]
-SIZES = [None, 1, 125_000_000, THRESHOLD, THRESHOLD + 1, 2_000_000_000_000]
+LAPTOP = 26_666_666_666  # lmkg:FitsLaptopAt4Bit
+QLORA = 33_000_000_000  # lmkg:QLoRAFitsConsumerGPU
+SIZES = [None, 1, THRESHOLD, THRESHOLD + 1, LAPTOP, LAPTOP + 1, QLORA, QLORA + 1, 2_000_000_000_000, (7 * 10**9, 70 * 10**9)]
+ACTIVE = [None, 6_600_000_000, 12_900_000_000]
 TRAITS = [
     None,
-    (LMKG.hasPortability, LMKG.HighPortability),
-    (LMKG.hasPortability, LMKG.LowPortability),
-    (LMKG.hasFineTuningCost, LMKG.LowFineTuningCost),
     (LMKG.hasGenerationScope, LMKG.VersatileGeneration),
-    (LMKG.hasResourceDemand, LMKG.LowResourceDemand),
+    (LMKG.hasGenerationScope, LMKG.FocusedGeneration),
 ]
 
 
 def generated_entries() -> Iterator[Entry]:
-    for index, (kind, size, trait) in enumerate(itertools.product(KINDS, SIZES, TRAITS)):
-        if kind is None and size is None and trait is None:
+    for index, (kind, size, active, trait) in enumerate(itertools.product(KINDS, SIZES, ACTIVE, TRAITS)):
+        if kind is None and size is None and trait is None and active is None:
             continue
         entry = Entry(f"generated-{index}", Graph())
         subject = entry.iri
         entry.graph.add((subject, RDF.type, OWL.NamedIndividual))  # as every write path adds
         if kind is not None:
             entry.graph.add((subject, RDF.type, kind))
-        if size is not None:
-            entry.graph.add((subject, LMKG.parameterCount, Literal(size, datatype=XSD.integer)))
+        for count in size if isinstance(size, tuple) else [size] if size is not None else []:
+            entry.graph.add((subject, LMKG.parameterCount, Literal(count, datatype=XSD.integer)))
+        if active is not None:
+            entry.graph.add((subject, LMKG.activeParameterCount, Literal(active, datatype=XSD.integer)))
         if trait is not None:
             value = BNode()
             entry.graph.add((subject, trait[0], value))

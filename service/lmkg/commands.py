@@ -112,6 +112,7 @@ class EntriesOutcome:
                             "inferred": sorted(str(c) for c in a.classification.inferred)
                             if a.classification
                             else [],
+                            "verdicts": {name: v.as_json() for name, v in a.verdicts.items()},
                         }
                         for a in self.assessments
                     ],
@@ -134,6 +135,9 @@ class EntriesOutcome:
                     c.split("#")[-1] for c in (a.classification.inferred if a.classification else ())
                 )
                 lines.append(f"{a.entry.id}: conforms; inferred: {', '.join(inferred) or 'nothing'}")
+                for name, verdict in a.verdicts.items():
+                    value = {True: "yes", False: "no", None: "unknown"}[verdict.value]
+                    lines.append(f"  {name}: {value} ({verdict.basis}): {verdict.detail}")
             else:
                 lines.append(f"{a.entry.id}: does not conform")
                 lines.extend("  " + r.as_text() for r in a.report.results)

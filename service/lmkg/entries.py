@@ -16,6 +16,7 @@ surrogates, values of megabytes) is refused with the field that holds it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 import unicodedata
@@ -27,13 +28,13 @@ from typing import Any
 
 from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from lmkg.collector import collector_paused
 from lmkg.errors import EntryError
 from lmkg.store.base import is_absolute_iri, nesting_depth
-from lmkg.vocab import LMKG, MODEL, ORG, model_id_of, model_iri
+from lmkg.vocab import DATASET, LMKG, MODEL, OBSERVATION, ORG, STATEMENT, model_id_of, model_iri
 
 ID_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,98}[a-z0-9])?$")
 """Model and organisation ids: lowercase letters, digits, '.', '_' and '-', 1 to 100 characters."""
@@ -109,24 +110,73 @@ SCALARS: dict[str, URIRef] = {
     "trainingTokens": LMKG.trainingTokens,
     "trainingCompute": LMKG.trainingCompute,
     "kindBasis": LMKG.kindBasis,
+    "activeParameterCount": LMKG.activeParameterCount,
+    "contextLength": LMKG.contextLength,
+    "architecture": LMKG.architecture,
+    "weightsPrecision": LMKG.weightsPrecision,
+    "trainingDatapoints": LMKG.trainingDatapoints,
+    "trainingDatapointsUnit": LMKG.trainingDatapointsUnit,
+    "derivation": LMKG.derivation,
+    "status": LMKG.status,
 }
 TEXT_LISTS: dict[str, URIRef] = {
     "specializesIn": LMKG.specializesIn,
     "tasks": LMKG.task,
     "domains": LMKG.domain,
+    "inputModalities": LMKG.inputModality,
+    "outputModalities": LMKG.outputModality,
 }
 IRI_LISTS: dict[str, URIRef] = {"sources": DCTERMS.source, "derivedFrom": PROV.wasDerivedFrom}
 IRI_FIELDS = set(IRI_LISTS)
 MODEL_LINKS: dict[str, URIRef] = {"variantOf": LMKG.variantOf, "fineTunedFrom": LMKG.fineTunedFrom}
+MULTI_LINKS = {"fineTunedFrom"}
+"""Links that may name several models (a merge of two bases); the others name one."""
+
+STATED_FIELDS: dict[str, URIRef] = {
+    "parameterCount": LMKG.parameterCount,
+    "activeParameterCount": LMKG.activeParameterCount,
+    "releaseDate": LMKG.releaseDate,
+    "license": LMKG.license,
+    "developer": LMKG.developedBy,
+    "kind": RDF.type,
+    "openWeights": LMKG.openWeights,
+    "contextLength": LMKG.contextLength,
+    "trainingTokens": LMKG.trainingTokens,
+    "trainingDatapoints": LMKG.trainingDatapoints,
+}
+"""The fields a statement may give a value for, and the property each value is stated for."""
+SOURCE_KINDS = ("curated", "paper-or-card", "epoch", "ecosystem-graphs", "source-document")
+"""Kinds of source, best first: the rank rule's first key (see preferred_statement)."""
+CONFIDENCES = ("confident", "likely", "speculative")
+"""A source's confidence in a value, best first (Epoch AI's terms): the rank rule's second key."""
+DEVICES: dict[str, URIRef] = {
+    "phone": LMKG.PhoneDevice,
+    "laptop": LMKG.LaptopDevice,
+    "consumer-gpu": LMKG.ConsumerGPUDevice,
+    "datacentre-gpu": LMKG.DataCentreGPUDevice,
+    "multi-gpu-node": LMKG.MultiGPUNodeDevice,
+}
+OBSERVATION_KINDS: dict[str, URIRef] = {
+    "runs-on": LMKG.DeploymentObservation,
+    "fine-tuned": LMKG.FineTuningObservation,
+}
 
 INPUT_FIELDS = (
-    {"id", "kind", "developer", "releaseDate"}
+    {"id", "kind", "developer", "releaseDate", "statements", "observations", "trainingDatasets", "family"}
     | set(SCALARS)
     | set(TEXT_LISTS)
     | set(IRI_LISTS)
     | set(MODEL_LINKS)
 )
-OUTPUT_ONLY_FIELDS = {"iri", "recordedAt", "inferred", "sourceClaims", "organisations"}
+OUTPUT_ONLY_FIELDS = {
+    "iri",
+    "recordedAt",
+    "inferred",
+    "sourceClaims",
+    "organisations",
+    "verdicts",
+    "memoryFootprint",
+}
 """Fields a response adds; accepted and ignored on input so that GET -> PUT round-trips."""
 
 
@@ -242,10 +292,26 @@ def organisation(graph: Graph, name: str) -> URIRef | None:
     return iri
 
 
+def dataset(graph: Graph, name: str) -> URIRef | None:
+    """Add a training dataset by name to `graph`; its id is the slug of the name."""
+    dataset_id = slugify(name)
+    if not dataset_id:
+        return None
+    iri = DATASET[dataset_id]
+    graph.add((iri, _TYPE, LMKG.Dataset))
+    graph.add((iri, _TYPE, _NAMED_INDIVIDUAL))
+    graph.add((iri, _LABEL, _literal(name.strip())))
+    return iri
+
+
 def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
-    """Map a JSON model entry to RDF; raise EntryError for what cannot be mapped."""
+    """Map a JSON model entry to RDF; raise EntryError for what cannot be mapped.
+
+    A field the entry leaves out but its `statements` give is filled from the preferred
+    statement (the rank rule of `statement_sort_key`)."""
     if not isinstance(data, Mapping):
         raise EntryError([("(document)", "a model entry must be a JSON object")])
+    data = with_preferred_values(data)
     problems: list[tuple[str, str]] = []
     unknown = sorted(set(data) - INPUT_FIELDS - OUTPUT_ONLY_FIELDS)
     for field_name in unknown:
@@ -315,15 +381,249 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
                 graph.add((subject, prop, URIRef(text) if ok else Literal(text)))
 
     for field_name, prop in MODEL_LINKS.items():
-        if data.get(field_name) is not None:
+        value = data.get(field_name)
+        if value is None:
+            continue
+        targets = value if isinstance(value, list) and field_name in MULTI_LINKS else [value]
+        for i, target in enumerate(targets):
+            where = f"{field_name}[{i}]" if isinstance(value, list) else field_name
             try:
-                graph.add((subject, prop, model_iri(check_id(data[field_name], field_name))))
+                graph.add((subject, prop, model_iri(check_id(target, where))))
             except EntryError as exc:
                 problems.extend(exc.problems)
+
+    if data.get("family") is not None:
+        if not isinstance(data["family"], bool):
+            problems.append(("family", f"must be true or false, not {_shown(data['family'])}"))
+        elif data["family"]:
+            graph.add((subject, _TYPE, LMKG.ModelFamily))
+
+    if data.get("trainingDatasets") is not None:
+        for name in _as_list(data["trainingDatasets"], "trainingDatasets", problems):
+            found = dataset(graph, str(name))
+            if found is None:
+                problems.append(("trainingDatasets", f"{name!r} is not a usable dataset name"))
+            else:
+                graph.add((subject, LMKG.trainedOn, found))
+
+    _add_statements(graph, subject, model_id, data.get("statements"), problems)
+    _add_observations(graph, subject, model_id, data.get("observations"), problems)
 
     if problems:
         raise EntryError(problems)
     return Entry(model_id, graph)
+
+
+# -- statements: one source's value for one fact --------------------------------------------
+
+
+def _sources_of(item: Mapping[str, Any], where: str, problems: list[tuple[str, str]]) -> list[URIRef]:
+    """The source IRIs of a statement or an observation ("source": one URL, "sources": a list)."""
+    raw = item.get("sources", item.get("source"))
+    if raw is None:
+        problems.append((where + ".source", "is required: the URL of a page a reader can open"))
+        return []
+    found: list[URIRef] = []
+    for i, text in enumerate(raw if isinstance(raw, list) else [raw]):
+        if not isinstance(text, str) or not re.match(r"^https?://", text) or not is_iri(text):
+            problems.append((f"{where}.source" + (f"[{i}]" if isinstance(raw, list) else ""),
+                             f"{_shown(text)} is not an http(s) URL"))
+        else:
+            found.append(URIRef(text))
+    return found
+
+
+def _stated_value(
+    graph: Graph, field_name: str, value: object, where: str, problems: list[tuple[str, str]]
+) -> URIRef | Literal | None:
+    """The RDF value of one statement, or None (with a problem) when the value cannot be one."""
+    if field_name == "developer":
+        if isinstance(value, str) and value.strip():
+            return organisation(graph, value)
+    elif field_name == "kind":
+        if isinstance(value, str) and value in KINDS:
+            return _literal(value)
+    elif field_name == "releaseDate":
+        if isinstance(value, str) and _DATE.match(value):
+            return _day_literal(value)
+    elif field_name == "openWeights":
+        if isinstance(value, bool):
+            return _literal(value)
+    elif field_name == "license":
+        if isinstance(value, str) and value.strip() and text_problem(value) is None:
+            return _literal(value)
+    elif isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return _literal(value)
+    expected = {
+        "developer": "an organisation's name",
+        "kind": "'llm' or 'slm'",
+        "releaseDate": "a date, YYYY-MM-DD",
+        "openWeights": "true or false",
+        "license": "text",
+    }.get(field_name, "a positive integer")
+    problems.append((where + ".value", f"must be {expected}, not {_shown(value)}"))
+    return None
+
+
+def _statement_iri(model_id: str, item: Mapping[str, Any]) -> URIRef:
+    """A statement's IRI from what it says, so that the same statement read twice is one node."""
+    key = json.dumps(
+        [item.get("field"), item.get("value"), item.get("sources", item.get("source")), item.get("sourceKind")],
+        sort_keys=True,
+        default=str,
+    )
+    return STATEMENT[f"{model_id}/{hashlib.sha256(key.encode()).hexdigest()[:16]}"]
+
+
+def _add_statements(
+    graph: Graph, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
+) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        problems.append(("statements", "must be a list of statements"))
+        return
+    for i, item in enumerate(raw):
+        where = f"statements[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append((where, "must be an object with field, value, source and sourceKind"))
+            continue
+        unknown = sorted(set(item) - STATEMENT_KEYS)
+        if unknown:
+            problems.append((where, f"has unknown keys {', '.join(unknown)}; known: {', '.join(sorted(STATEMENT_KEYS))}"))
+            continue
+        field_name = item.get("field")
+        if field_name not in STATED_FIELDS:
+            problems.append((where + ".field", f"must be one of {', '.join(STATED_FIELDS)}, not {_shown(field_name)}"))
+            continue
+        kind = item.get("sourceKind")
+        if kind not in SOURCE_KINDS:
+            problems.append((where + ".sourceKind", f"must be one of {', '.join(SOURCE_KINDS)}, not {_shown(kind)}"))
+            continue
+        confidence = item.get("confidence")
+        if confidence is not None and confidence not in CONFIDENCES:
+            problems.append((where + ".confidence", f"must be one of {', '.join(CONFIDENCES)}, not {_shown(confidence)}"))
+            continue
+        retrieved = item.get("retrieved")
+        if retrieved is not None and not (isinstance(retrieved, str) and _DATE.match(retrieved)):
+            problems.append((where + ".retrieved", f"must be a date, YYYY-MM-DD, not {_shown(retrieved)}"))
+            continue
+        note = item.get("note")
+        if note is not None and (not isinstance(note, str) or text_problem(note) is not None):
+            problems.append((where + ".note", "must be text of at most 10,000 characters"))
+            continue
+        sources = _sources_of(item, where, problems)
+        value = _stated_value(graph, str(field_name), item.get("value"), where, problems)
+        if value is None or not sources:
+            continue
+        node = _statement_iri(model_id, item)
+        graph.add((subject, LMKG.hasStatement, node))
+        graph.add((node, _TYPE, LMKG.Statement))
+        graph.add((node, LMKG.statedProperty, STATED_FIELDS[str(field_name)]))
+        graph.add((node, LMKG.statedValue, value))
+        graph.add((node, LMKG.sourceKind, _literal(kind)))
+        for source in sources:
+            graph.add((node, DCTERMS.source, source))
+        if confidence is not None:
+            graph.add((node, LMKG.confidence, _literal(confidence)))
+        if retrieved is not None:
+            graph.add((node, LMKG.retrievedOn, _day_literal(retrieved)))
+        if note:
+            graph.add((node, SKOS.note, _literal(note)))
+
+
+STATEMENT_KEYS = {"field", "value", "source", "sources", "sourceKind", "retrieved", "confidence", "note", "rank"}
+OBSERVATION_KEYS = {"kind", "device", "precision", "method", "source", "sources", "note", "id"}
+
+
+def _add_observations(
+    graph: Graph, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
+) -> None:
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        problems.append(("observations", "must be a list of observations"))
+        return
+    for i, item in enumerate(raw):
+        where = f"observations[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append((where, "must be an object with kind, device and source"))
+            continue
+        unknown = sorted(set(item) - OBSERVATION_KEYS)
+        if unknown:
+            problems.append((where, f"has unknown keys {', '.join(unknown)}; known: {', '.join(sorted(OBSERVATION_KEYS))}"))
+            continue
+        kind, device = item.get("kind"), item.get("device")
+        if kind not in OBSERVATION_KINDS:
+            problems.append((where + ".kind", f"must be one of {', '.join(OBSERVATION_KINDS)}, not {_shown(kind)}"))
+            continue
+        if device not in DEVICES:
+            problems.append((where + ".device", f"must be one of {', '.join(DEVICES)}, not {_shown(device)}"))
+            continue
+        texts = {key: item.get(key) for key in ("precision", "method", "note")}
+        bad = [key for key, text in texts.items() if text is not None and (not isinstance(text, str) or text_problem(text, limit=2000))]
+        if bad:
+            problems.append((f"{where}.{bad[0]}", "must be text of at most 2,000 characters"))
+            continue
+        sources = _sources_of(item, where, problems)
+        if not sources:
+            continue
+        key = json.dumps([kind, device, texts, [str(s) for s in sources]], sort_keys=True)
+        node = OBSERVATION[f"{model_id}/{hashlib.sha256(key.encode()).hexdigest()[:16]}"]
+        graph.add((subject, LMKG.hasObservation, node))
+        graph.add((node, _TYPE, OBSERVATION_KINDS[str(kind)]))
+        graph.add((node, LMKG.onDevice, DEVICES[str(device)]))
+        if texts["precision"]:
+            graph.add((node, LMKG.atPrecision, _literal(texts["precision"])))
+        if texts["method"]:
+            graph.add((node, LMKG.fineTuningMethod, _literal(texts["method"])))
+        if texts["note"]:
+            graph.add((node, DCTERMS.description, _literal(texts["note"])))
+        for source in sources:
+            graph.add((node, DCTERMS.source, source))
+
+
+def statement_sort_key(statement: Mapping[str, Any]) -> tuple[int, int, str]:
+    """The rank rule, as a sort key (smallest first = preferred): the kind of source (curated >
+    paper-or-card > epoch > ecosystem-graphs > source-document), then the source's confidence
+    (confident > likely > speculative > none given), then the later retrieval."""
+    kind = statement.get("sourceKind")
+    confidence = statement.get("confidence")
+    retrieved = str(statement.get("retrieved") or "")
+    inverted = "".join(chr(0x10FFFF - ord(c)) for c in retrieved)  # later dates sort first
+    return (
+        SOURCE_KINDS.index(kind) if kind in SOURCE_KINDS else len(SOURCE_KINDS),
+        CONFIDENCES.index(confidence) if confidence in CONFIDENCES else len(CONFIDENCES),
+        inverted,
+    )
+
+
+def preferred_statement(statements: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The statement whose value becomes the fact's own (preferred) value, by the rank rule."""
+    ranked = sorted(statements, key=statement_sort_key)
+    return ranked[0] if ranked else None
+
+
+def with_preferred_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` with each field that it leaves out but its statements give filled in from the
+    preferred statement. A field the entry gives itself is the curators' value and stays."""
+    result = dict(data)
+    statements = data.get("statements")
+    if not isinstance(statements, list):
+        return result
+    by_field: dict[str, list[Mapping[str, Any]]] = {}
+    for item in statements:
+        if isinstance(item, Mapping) and item.get("field") in STATED_FIELDS:
+            by_field.setdefault(str(item["field"]), []).append(item)
+    for field_name, items in by_field.items():
+        if result.get(field_name) is None:
+            best = preferred_statement(items)
+            if best is not None and best.get("value") is not None:
+                if field_name == "developer":
+                    result[field_name] = [i.get("value") for i in items if statement_sort_key(i) == statement_sort_key(best)]
+                else:
+                    result[field_name] = best.get("value")
+    return result
 
 
 def entries_from_json(documents: Iterable[object]) -> list[Entry]:
@@ -676,10 +976,89 @@ def entry_to_json(graph: Graph, subject: URIRef) -> dict[str, Any]:
         if values or field_name == "sources":
             result[field_name] = values
     for field_name, prop in MODEL_LINKS.items():
-        target = graph.value(subject, prop)
-        if target is not None:
-            result[field_name] = model_id_of(str(target)) or str(target)
+        targets = sorted(model_id_of(str(t)) or str(t) for t in graph.objects(subject, prop))
+        if targets:
+            result[field_name] = targets[0] if len(targets) == 1 else targets
+    if (subject, RDF.type, LMKG.ModelFamily) in graph:
+        result["family"] = True
+    datasets = sorted(str(graph.value(d, RDFS.label) or d) for d in graph.objects(subject, LMKG.trainedOn))
+    if datasets:
+        result["trainingDatasets"] = datasets
+    statements = statements_of(graph, subject, result)
+    if statements:
+        result["statements"] = statements
+    observations = observations_of(graph, subject)
+    if observations:
+        result["observations"] = observations
+    footprint = memory_footprint(result.get("parameterCount"))
+    if footprint:
+        result["memoryFootprint"] = footprint
     recorded = _date_text(_text(graph, subject, PROV.generatedAtTime))
     if recorded:
         result["recordedAt"] = recorded
     return result
+
+
+def memory_footprint(parameters: object) -> dict[str, int]:
+    """The bytes a model's weights take at 16 and at 4 bits: parameters x bits / 8 (the weights
+    alone; running them takes about 1.2 times that, see lmkg:FitsLaptopAt4Bit)."""
+    if not isinstance(parameters, int) or isinstance(parameters, bool) or parameters <= 0:
+        return {}
+    return {"16-bit": parameters * 2, "4-bit": parameters // 2}
+
+
+_FIELD_OF = {prop: name for name, prop in STATED_FIELDS.items()}
+_DEVICE_NAME = {iri: name for name, iri in DEVICES.items()}
+_OBSERVATION_NAME = {iri: name for name, iri in OBSERVATION_KINDS.items()}
+
+
+def _json_value(graph: Graph, field_name: str, value: object) -> Any:
+    if field_name == "developer" and isinstance(value, URIRef):
+        return str(graph.value(value, RDFS.label) or value)
+    if field_name == "releaseDate":
+        return _date_text(value.toPython() if isinstance(value, Literal) else value)
+    return value.toPython() if isinstance(value, Literal) else str(value)
+
+
+def statements_of(graph: Graph, subject: URIRef, entry: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The statements behind an entry's facts, each with its rank: "preferred" where its value
+    is the entry's own value for the fact, "normal" otherwise."""
+    found: list[dict[str, Any]] = []
+    for node in graph.objects(subject, LMKG.hasStatement):
+        prop = graph.value(node, LMKG.statedProperty)
+        field_name = _FIELD_OF.get(prop) if isinstance(prop, URIRef) else None
+        value = graph.value(node, LMKG.statedValue)
+        if field_name is None or value is None:
+            continue
+        item: dict[str, Any] = {"field": field_name, "value": _json_value(graph, field_name, value)}
+        item["sources"] = sorted(str(s) for s in graph.objects(node, DCTERMS.source))
+        item["sourceKind"] = _text(graph, node, LMKG.sourceKind)
+        retrieved = _date_text(_text(graph, node, LMKG.retrievedOn))
+        if retrieved:
+            item["retrieved"] = retrieved
+        for key, prop_of in (("confidence", LMKG.confidence), ("note", SKOS.note)):
+            text = _text(graph, node, prop_of)
+            if text is not None:
+                item[key] = text
+        own = entry.get(field_name)
+        item["rank"] = "preferred" if own == item["value"] or (isinstance(own, list) and item["value"] in own) else "normal"
+        found.append(item)
+    return sorted(found, key=lambda i: (i["field"], i["rank"] != "preferred", statement_sort_key(i)))
+
+
+def observations_of(graph: Graph, subject: URIRef) -> list[dict[str, Any]]:
+    """What sources saw the model do: run on a device, be fine-tuned on some hardware."""
+    found: list[dict[str, Any]] = []
+    for node in graph.objects(subject, LMKG.hasObservation):
+        kind = next((_OBSERVATION_NAME[t] for t in graph.objects(node, RDF.type) if t in _OBSERVATION_NAME), None)
+        device = graph.value(node, LMKG.onDevice)
+        if kind is None or device not in _DEVICE_NAME:
+            continue
+        item: dict[str, Any] = {"kind": kind, "device": _DEVICE_NAME[device]}  # type: ignore[index]
+        for key, prop in (("precision", LMKG.atPrecision), ("method", LMKG.fineTuningMethod), ("note", DCTERMS.description)):
+            text = _text(graph, node, prop)
+            if text is not None:
+                item[key] = text
+        item["sources"] = sorted(str(s) for s in graph.objects(node, DCTERMS.source))
+        found.append(item)
+    return sorted(found, key=lambda i: (i["kind"], i["device"], i["sources"]))

@@ -1,10 +1,11 @@
-"""Explanations: why an entry is in each class it was inferred into, from facts to conclusion.
+"""Explanations: each verdict with the evidence and rule that decided it, and why an entry is
+in each class it was inferred into, from facts to conclusion.
 
-The fast path records, for every class it concludes, the rule and premises
-it used (reasoning.Step); this module walks those records back to the
-entry's own statements and cites each axiom with the source sentence it
-states. It also says where the source document, the data and the size
-threshold disagree.
+The fast path records, for every class it concludes, the rule and premises it used
+(reasoning.Step); this module walks those records back to the entry's own statements. The
+verdicts (lmkg.evidence) come first, each with its basis. What the source document says of the
+model's category is quoted apart, as the source's view, hedge included: it is never a reason.
+It also says where the source document, the data and the size threshold disagree.
 """
 
 from __future__ import annotations
@@ -15,9 +16,21 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDFS, SKOS
 
+from lmkg.evidence import TRAITS, Verdict, verdicts
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.reasoning import Classification, Premise
 from lmkg.vocab import GRAPH_SOURCE, LMKG, model_iri
+
+_CATEGORY_CLAIMS = """
+PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
+SELECT DISTINCT ?claim ?text ?hedge ?section WHERE {
+  ?model a ?category .
+  ?claim a lmkg:CategoryClaim ; lmkg:aboutCategory ?category ; lmkg:claimText ?text ; lmkg:hedge ?hedge .
+  OPTIONAL { ?claim lmkg:section ?section }
+  FILTER EXISTS { ?claim lmkg:claimedTrait ?trait }
+}
+ORDER BY ?claim
+"""
 
 _CLAIMS = """
 PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
@@ -67,20 +80,37 @@ class Explanation:
     label: str
     conclusions: dict[str, Reason]
     disagreements: list[str]
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    source_view: list[dict[str, str]] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.model_id,
             "label": self.label,
+            "verdicts": {name: verdict.as_json() for name, verdict in self.verdicts.items()},
             "conclusions": [{"class": cls, **reason.as_json()} for cls, reason in self.conclusions.items()],
+            "sourceView": self.source_view,
             "disagreements": self.disagreements,
         }
 
     def as_text(self) -> str:
-        lines = [f"Why {self.label} ({self.model_id}) is in each class it was inferred into:"]
+        lines = [f"What the evidence about {self.label} ({self.model_id}) decides:"]
+        for trait in TRAITS:
+            verdict = self.verdicts.get(trait.name)
+            if verdict is not None:
+                value = {True: "yes", False: "no", None: "unknown"}[verdict.value]
+                lines.append(f"- {trait.label}: {value} ({verdict.basis}): {verdict.detail}")
+        lines.append("")
+        lines.append(f"Why {self.label} ({self.model_id}) is in each class it was inferred into:")
         for reason in self.conclusions.values():
             lines.extend(reason.lines(0))
         lines.append("")
+        if self.source_view:
+            lines.append("What the source document says of its category (the source's view, not a reason):")
+            for claim in self.source_view:
+                hedge = f" [hedge: {claim['hedge']}]" if claim["hedge"] != "none" else ""
+                lines.append(f'- "{claim["text"]}"{hedge}')
+            lines.append("")
         if self.disagreements:
             lines.append("Where the source, the data and the threshold disagree:")
             lines.extend(f"- {d}" for d in self.disagreements)
@@ -117,21 +147,6 @@ class Explainer:
         value = self.ontology.value(term, RDFS.label)
         return str(value) if value is not None else (term.fragment or str(term).rsplit("/", 1)[-1])
 
-    def _source_statement(self, cls: URIRef, prop: URIRef) -> str | None:
-        """The source sentence about `cls` that mentions the trait, if one does."""
-        statements = [str(s) for s in self.ontology.objects(cls, LMKG.sourceStatement)]
-        keywords = {
-            LMKG.hasPortability: "portab",
-            LMKG.hasFineTuningCost: "fine-tuning",
-            LMKG.hasResourceDemand: "resource",
-            LMKG.hasProcessingSpeed: "speed",
-            LMKG.hasGenerationScope: "generation",
-            LMKG.hasTrainingDataScope: "dataset",
-        }
-        keyword = keywords.get(prop)
-        matching = [s for s in statements if keyword and keyword in s.lower()]
-        return matching[0] if matching else (statements[0] if statements else None)
-
     def explain(self, model_id: str) -> Explanation:
         graph = self.kg.entry_graph(model_id)
         subject = model_iri(model_id)
@@ -142,7 +157,18 @@ class Explainer:
             str(cls): self._reason(cls, classification, graph, subject, memo)
             for cls in sorted(classification.inferred)
         }
-        return Explanation(model_id, label, conclusions, self._disagreements(graph, subject))
+        found = verdicts(graph, subject, classification.types)
+        return Explanation(
+            model_id, label, conclusions, self._disagreements(graph, subject), found, self._source_view(subject)
+        )
+
+    def _source_view(self, subject: URIRef) -> list[dict[str, str]]:
+        """The source document's sentences about the model's category, with their hedges."""
+        rows = self.kg.store.select(_CATEGORY_CLAIMS, bindings={"model": subject})
+        return [
+            {"text": str(row["text"]), "hedge": str(row["hedge"]), "section": str(row.get("section", ""))}
+            for row in rows
+        ]
 
     def _asserted(self, cls: URIRef, graph: Graph, subject: URIRef) -> Reason:
         basis = graph.value(subject, LMKG.kindBasis)
@@ -192,8 +218,11 @@ class Explainer:
             )
         else:
             definition = self.ontology.value(cls, SKOS.definition)
+            # Size rules are named as phrases ("fits a laptop at 4 bits"), not as nouns.
+            is_phrase = name.split(" ", 1)[0] in ("fits", "exceeds", "QLoRA", "active")
+            said = f"it is in “{name}”" if is_phrase else f"it is {_a(name)}"
             reason = Reason(
-                f"it is {_a(name)}: {definition}" if definition else f"it is {_a(name)}",
+                f"{said}: {definition}" if definition else said,
                 axiom=f"{name} EquivalentTo " + " and ".join(self._premise_text(p) for p in step.premises),
                 because=[
                     self._premise_reason(p, classification, graph, subject, memo) for p in step.premises
@@ -230,7 +259,6 @@ class Explainer:
                 f"it has {self.label(premise.filler)}, because every {self.label(premise.cls)} has",
                 axiom=f"{self.label(premise.cls)} SubClassOf {self.label(premise.prop)} some "
                 f"{self.label(premise.filler)}",
-                source_statement=self._source_statement(premise.cls, premise.prop),
                 because=[self._reason(premise.cls, classification, graph, subject, memo)],
             )
         return Reason(

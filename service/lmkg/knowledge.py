@@ -22,6 +22,7 @@ from lmkg.collector import collector_paused
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError
+from lmkg.evidence import TRAITS, Verdict, add_verdicts, verdicts
 from lmkg.graphindex import index_of
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
 from lmkg.queries import QueryCatalogue
@@ -34,6 +35,7 @@ from lmkg.vocab import (
     GRAPH_ONTOLOGY,
     GRAPH_SOURCE,
     LMKG,
+    VERDICT,
     model_graph,
     model_iri,
 )
@@ -64,12 +66,25 @@ class Assessment:
         self.add_inferred(graph)
         return graph
 
+    @property
+    def verdicts(self) -> dict[str, Verdict]:
+        """The entry's three verdicts, from its evidence and the classes the reasoner concluded."""
+        types = self.classification.types if self.classification is not None else frozenset()
+        return verdicts(self.entry.graph, self.entry.iri, types)
+
     def add_inferred(self, graph: Graph) -> None:
-        """Add what was inferred about the entry to `graph`."""
+        """Add what was inferred about the entry to `graph`: its classes and its verdicts."""
         if self.classification is not None:
             subject = self.classification.subject
             for cls in self.classification.inferred:
                 graph.add((subject, _TYPE, cls))
+            add_verdicts(graph, subject, self.verdicts)
+
+
+def inferred_subjects_of(model_id: str) -> set[URIRef]:
+    """The subjects of the inferred graph that belong to one entry: the model and its verdicts,
+    all replaced when the entry is."""
+    return {model_iri(model_id)} | {VERDICT[f"{model_id}/{trait.name}"] for trait in TRAITS}
 
 
 @dataclass
@@ -309,7 +324,7 @@ class KnowledgeGraph:
         for assessment in outcome.written:
             entry = with_provenance(assessment.entry, recorded_at=recorded_at) if stamp else assessment.entry
             change.replace[model_graph(entry.id)] = entry.graph
-            change.inferred_subjects.add(entry.iri)
+            change.inferred_subjects.update(inferred_subjects_of(entry.id))
             assessment.add_inferred(change.inferred)
         return change
 
@@ -340,7 +355,7 @@ class KnowledgeGraph:
             self.store.write(
                 GraphWrite(
                     replace={model_graph(model_id): Graph()},
-                    inferred_subjects={model_iri(model_id)},
+                    inferred_subjects=inferred_subjects_of(model_id),
                     require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
                 )
             )
@@ -365,9 +380,12 @@ class KnowledgeGraph:
         for subject in entry_subjects(asserted):
             subjects.add(subject)
             told = set(asserted.objects(subject, RDF.type))
-            for cls in result.types.get(subject, frozenset()):
+            concluded = result.types.get(subject, frozenset())
+            for cls in concluded:
                 if cls not in told:
                     inferred.add((subject, RDF.type, cls))
+            # The verdicts from HermiT's size-rule classes, as the fast path's are written.
+            add_verdicts(inferred, subject, verdicts(asserted, subject, concluded | told))
         for cls, supers in result.class_supers.items():
             subjects.add(cls)
             for sup in supers:

@@ -44,8 +44,16 @@ _MATCH = """
 # One clause per filter; ?f... variables are bound from the request.
 _FILTERS: dict[str, str] = {
     "kind": "FILTER(?kindClass = ?fKind)",
-    "portable": "FILTER(EXISTS { ?model a lmkg:PortableModel } = ?fPortable)",
-    "cheapToFineTune": "FILTER(EXISTS { ?model a lmkg:CheapToFineTuneModel } = ?fCheap)",
+    # Three values each: known to have the trait, known not to, unknown (neither class).
+    "portable=true": "FILTER EXISTS { ?model a lmkg:PortableModel }",
+    "portable=false": "FILTER EXISTS { ?model a lmkg:NonPortableModel }",
+    "portable=unknown": "FILTER NOT EXISTS { VALUES ?fPortableClass { lmkg:PortableModel lmkg:NonPortableModel } ?model a ?fPortableClass }",
+    "cheapToFineTune=true": "FILTER EXISTS { ?model a lmkg:CheapToFineTuneModel }",
+    "cheapToFineTune=false": "FILTER EXISTS { ?model a lmkg:CostlyToFineTuneModel }",
+    "cheapToFineTune=unknown": "FILTER NOT EXISTS { VALUES ?fCheapClass { lmkg:CheapToFineTuneModel lmkg:CostlyToFineTuneModel } ?model a ?fCheapClass }",
+    "fast=true": "FILTER EXISTS { ?model a lmkg:RealTimeCapableModel }",
+    "fast=false": "FILTER EXISTS { ?model a lmkg:NotRealTimeCapableModel }",
+    "fast=unknown": "FILTER NOT EXISTS { VALUES ?fFastClass { lmkg:RealTimeCapableModel lmkg:NotRealTimeCapableModel } ?model a ?fFastClass }",
     "developer": (
         "FILTER EXISTS { ?model lmkg:developedBy ?fOrg . OPTIONAL { ?fOrg rdfs:label ?fOrgLabel }\n"
         "    FILTER(?fOrg = ?fDeveloperIri || LCASE(STR(?fOrgLabel)) = LCASE(?fDeveloper)) }"
@@ -67,14 +75,17 @@ _SORT_VARIABLES = {"label": "?name", "parameterCount": "?size", "releaseDate": "
 _SUMMARY = """SELECT ?model (SAMPLE(?label) AS ?name) (SAMPLE(?kindClass) AS ?kind)
   (MAX(?parameterCount) AS ?size) (MIN(?releaseDate) AS ?released) (SAMPLE(?license) AS ?licence)
   (SAMPLE(?openWeights) AS ?open) (SAMPLE(?isPortable) AS ?portable) (SAMPLE(?isCheap) AS ?cheap)
+  (SAMPLE(?isFast) AS ?fast)
   (GROUP_CONCAT(DISTINCT ?developerName; SEPARATOR="\\u001f") AS ?developers)
 WHERE {%s
   # The organisation's label as the entry's own graph gives it: every entry repeats its
   # developer's label, and reading it from the union multiplies rows by that developer's models.
   OPTIONAL { GRAPH ?entryGraph { ?model lmkg:developedBy ?org OPTIONAL { ?org rdfs:label ?orgLabel } } }
   BIND(COALESCE(STR(?orgLabel), STR(?org)) AS ?developerName)
-  BIND(EXISTS { ?model a lmkg:PortableModel } AS ?isPortable)
-  BIND(EXISTS { ?model a lmkg:CheapToFineTuneModel } AS ?isCheap)
+  # Three-valued: true, false, or unbound (unknown) when neither class holds.
+  OPTIONAL { ?model a ?portableClass VALUES (?portableClass ?isPortable) { (lmkg:PortableModel true) (lmkg:NonPortableModel false) } }
+  OPTIONAL { ?model a ?cheapClass VALUES (?cheapClass ?isCheap) { (lmkg:CheapToFineTuneModel true) (lmkg:CostlyToFineTuneModel false) } }
+  OPTIONAL { ?model a ?fastClass VALUES (?fastClass ?isFast) { (lmkg:RealTimeCapableModel true) (lmkg:NotRealTimeCapableModel false) } }
 }
 GROUP BY ?model
 ORDER BY %s
@@ -103,8 +114,9 @@ class ModelFilter:
     """The filters of GET /models; None means "do not filter on this"."""
 
     kind: str | None = None  # "llm" or "slm"
-    portable: bool | None = None
-    cheap_to_fine_tune: bool | None = None
+    portable: str | None = None  # "true", "false" or "unknown"
+    cheap_to_fine_tune: str | None = None  # likewise
+    fast: str | None = None  # likewise
     developer: str | None = None  # organisation name or id, any case
     capability: URIRef | None = None  # a class, see capability_classes
     min_parameters: int | None = None
@@ -118,9 +130,11 @@ class ModelFilter:
         if self.kind is not None:
             given["kind"] = {"fKind": KINDS[self.kind]}
         if self.portable is not None:
-            given["portable"] = {"fPortable": Literal(self.portable)}
+            given[f"portable={self.portable}"] = {}
         if self.cheap_to_fine_tune is not None:
-            given["cheapToFineTune"] = {"fCheap": Literal(self.cheap_to_fine_tune)}
+            given[f"cheapToFineTune={self.cheap_to_fine_tune}"] = {}
+        if self.fast is not None:
+            given[f"fast={self.fast}"] = {}
         if self.developer:
             name = self.developer.strip()
             given["developer"] = {"fDeveloper": Literal(name), "fDeveloperIri": ORG[slugify(name)]}
@@ -153,8 +167,9 @@ class ModelSummary:
     release_date: str | None
     license: str | None
     open_weights: bool | None
-    portable: bool
-    cheap_to_fine_tune: bool
+    portable: bool | None  # None: unknown
+    cheap_to_fine_tune: bool | None
+    fast: bool | None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -169,6 +184,7 @@ class ModelSummary:
             "openWeights": self.open_weights,
             "portable": self.portable,
             "cheapToFineTune": self.cheap_to_fine_tune,
+            "fast": self.fast,
         }
 
 
@@ -193,6 +209,11 @@ def _date(value: Identifier | None) -> str | None:
     return str(value) if value is not None else None
 
 
+def _verdict(value: Identifier | None) -> bool | None:
+    python = _python(value)
+    return python if isinstance(python, bool) else None
+
+
 def _summary(row: dict[str, Identifier]) -> ModelSummary:
     iri = str(row["model"])
     model_id = model_id_of(iri) or iri
@@ -210,8 +231,9 @@ def _summary(row: dict[str, Identifier]) -> ModelSummary:
         release_date=_date(row.get("released")),
         license=str(licence) if licence is not None else None,
         open_weights=open_weights if isinstance(open_weights, bool) else None,
-        portable=_python(row.get("portable")) is True,
-        cheap_to_fine_tune=_python(row.get("cheap")) is True,
+        portable=_verdict(row.get("portable")),
+        cheap_to_fine_tune=_verdict(row.get("cheap")),
+        fast=_verdict(row.get("fast")),
     )
 
 

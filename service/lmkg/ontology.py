@@ -49,6 +49,11 @@ def entry_subjects(graph: Graph) -> list[URIRef]:
     return sorted(subjects)
 
 
+_FOLLOWED = frozenset({LMKG.developedBy, LMKG.hasStatement, LMKG.hasObservation, LMKG.trainedOn})
+"""The links whose targets an entry graph carries: its organisations, statements, observations
+and datasets (each described in the entry that names it)."""
+
+
 def entry_graph_of(graph: Graph, subject: URIRef) -> Graph:
     """One entry's triples out of a larger graph: the subject's own, the blank nodes they
     lead to (a concise bounded description), and the organisations it names."""
@@ -62,7 +67,7 @@ def entry_graph_of(graph: Graph, subject: URIRef) -> Graph:
         seen.add(node)
         for p, o in graph.predicate_objects(node):
             entry.add((node, p, o))
-            if isinstance(o, BNode) or (node == subject and p == LMKG.developedBy):
+            if isinstance(o, BNode) or (node == subject and p in _FOLLOWED):
                 pending.append(o)
     return entry
 
@@ -72,13 +77,15 @@ def split_examples(ontology_dir: Path) -> dict[URIRef, Graph]:
     examples = read_turtle(ontology_dir / EXAMPLES_FILE)
     graphs: dict[URIRef, Graph] = {}
     placed: set[tuple[object, object, object]] = set()
+    organisations = set(examples.subjects(RDF.type, LMKG.Organisation))
     for subject in entry_subjects(examples):
         model_id = model_id_of(str(subject))
         assert model_id is not None
         entry = entry_graph_of(examples, subject)
         graphs[model_graph(model_id)] = entry
-        placed.update(t for t in entry if t[0] == subject)
-    organisations = set(examples.subjects(RDF.type, LMKG.Organisation))
+        # The entry's own triples and those of its statements, observations and datasets;
+        # organisations are placed below, since non-model things name them too.
+        placed.update(t for t in entry if t[0] not in organisations)
     source = Graph()
     for triple in examples:
         if triple in placed:

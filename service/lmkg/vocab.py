@@ -14,17 +14,43 @@ class LMKG(DefinedNamespace):
 
     # classes: models and their categories
     LanguageModel: URIRef  # a trained model of natural language
+    ModelFamily: URIRef  # a named family, apart from its checkpoints
     LargeLanguageModel: URIRef  # classified large by its source
     SmallLanguageModel: URIRef  # classified small by its source
     ModelUnderSizeThreshold: URIRef  # at most 10 billion parameters
     ModelOverSizeThreshold: URIRef  # more than 10 billion parameters
-    # classes a reasoner fills
-    PortableModel: URIRef  # high portability
-    CheapToFineTuneModel: URIRef  # low fine-tuning cost
-    RealTimeCapableModel: URIRef  # fast processing
-    EdgeDeployableModel: URIRef  # portable and low resource demand
-    VersatileModel: URIRef  # versatile generation
-    SpecialisedModel: URIRef  # focused generation
+    # size rules: classes a reasoner fills from a model's size
+    FitsLaptopAt4Bit: URIRef  # 4-bit weights fit a laptop's memory
+    ExceedsLaptopAt4Bit: URIRef  # they do not
+    QLoRAFitsConsumerGPU: URIRef  # QLoRA fine-tuning fits one consumer GPU
+    QLoRAExceedsConsumerGPU: URIRef  # it does not
+    ActiveParametersUnderSizeThreshold: URIRef  # at most 10B parameters read per token
+    ActiveParametersOverSizeThreshold: URIRef  # more
+    # verdicts: filled by the verdict rule (lmkg.evidence), three-valued (neither = unknown)
+    PortableModel: URIRef  # portable, by observation or size rule
+    NonPortableModel: URIRef  # known not portable
+    CheapToFineTuneModel: URIRef  # cheap to fine-tune
+    CostlyToFineTuneModel: URIRef  # known costly to fine-tune
+    RealTimeCapableModel: URIRef  # fast
+    NotRealTimeCapableModel: URIRef  # known not fast
+    VersatileModel: URIRef  # versatile generation, from its own evidence
+    SpecialisedModel: URIRef  # focused generation, from its own evidence
+    Verdict: URIRef  # one trait's verdict with its basis
+    # evidence
+    Dataset: URIRef  # a named training dataset
+    DeviceClass: URIRef  # hardware with a memory budget
+    ConsumerHardware: URIRef  # phone, laptop, one consumer GPU
+    LimitedResourceDevice: URIRef  # phone, laptop
+    PhoneDevice: URIRef
+    LaptopDevice: URIRef
+    ConsumerGPUDevice: URIRef
+    DataCentreGPUDevice: URIRef
+    MultiGPUNodeDevice: URIRef
+    Observation: URIRef  # what a source saw a model do
+    DeploymentObservation: URIRef  # ran on a device
+    FineTuningObservation: URIRef  # fine-tuned on some hardware
+    Statement: URIRef  # one source's value for one fact
+    CategoryClaim: URIRef  # the source document on a category, in its words
     # value partitions
     Trait: URIRef  # parent of every value partition
     TrainingDataScope: URIRef
@@ -76,9 +102,42 @@ class LMKG(DefinedNamespace):
     claimText: URIRef  # the source's words
     claimedKind: URIRef  # "llm" or "slm"
     curatorNote: URIRef  # what checking the claim found
+    activeParameterCount: URIRef  # xsd:integer, mixture of experts
+    contextLength: URIRef  # xsd:integer, tokens
+    architecture: URIRef  # in words
+    inputModality: URIRef  # "text", "image", ...
+    outputModality: URIRef
+    weightsPrecision: URIRef  # "bf16", "4-bit", ...
+    trainedOn: URIRef  # model -> dataset
+    trainingDatapoints: URIRef  # xsd:integer, in trainingDatapointsUnit
+    trainingDatapointsUnit: URIRef
+    memoryBudgetBytes: URIRef  # device class -> xsd:integer
+    hasObservation: URIRef  # model -> observation
+    onDevice: URIRef  # observation -> device class
+    atPrecision: URIRef  # observation -> "4-bit"
+    fineTuningMethod: URIRef  # "QLoRA", "LoRA", "full"
+    hasVerdict: URIRef  # model -> verdict
+    verdictOn: URIRef  # "portable", "cheapToFineTune", "fast"
+    verdictValue: URIRef  # xsd:boolean
+    basis: URIRef  # "observation" or "size-rule"
+    basisDetail: URIRef  # the evidence and rule in a sentence
+    hasStatement: URIRef  # model -> statement
+    statedProperty: URIRef  # statement -> property
+    statedValue: URIRef  # statement -> value
+    sourceKind: URIRef  # "curated", "paper-or-card", "epoch", "ecosystem-graphs", "source-document"
+    retrievedOn: URIRef  # xsd:dateTime
+    confidence: URIRef  # "confident", "likely", "speculative"
+    hedge: URIRef  # "typically", "generally", ... or "none"
+    section: URIRef  # the source's section heading
+    partOf: URIRef  # organisation -> organisation
+    derivation: URIRef  # "fine-tune", "adapter", "merge", "distillation", "quantisation"
+    status: URIRef  # "withdrawn"
     # annotation properties
     sourceStatement: URIRef  # the source sentence an axiom states
     thresholdParameters: URIRef  # the threshold of a size class, as a number
+    ruleFormula: URIRef  # how a size rule's threshold is computed
+    aboutCategory: URIRef  # category claim -> class
+    claimedTrait: URIRef  # category claim -> trait value class
 
 
 MLS = Namespace("http://www.w3.org/ns/mls#")
@@ -91,6 +150,10 @@ MODEL = Namespace("https://w3id.org/lmkg/model/")
 ORG = Namespace("https://w3id.org/lmkg/org/")
 PRODUCT = Namespace("https://w3id.org/lmkg/product/")
 SOURCE = Namespace("https://w3id.org/lmkg/source/")
+DATASET = Namespace("https://w3id.org/lmkg/dataset/")
+STATEMENT = Namespace("https://w3id.org/lmkg/statement/")
+OBSERVATION = Namespace("https://w3id.org/lmkg/observation/")
+VERDICT = Namespace("https://w3id.org/lmkg/verdict/")
 
 GRAPH_ONTOLOGY = URIRef("https://w3id.org/lmkg/graph/ontology")
 GRAPH_SOURCE_NS = Namespace("https://w3id.org/lmkg/graph/source/")

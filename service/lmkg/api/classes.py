@@ -21,6 +21,11 @@ SELECT ?class (COUNT(DISTINCT ?model) AS ?n) WHERE {
   ?model a ?class . ?model a <https://w3id.org/lmkg/ontology#LanguageModel>
 } GROUP BY ?class
 """
+_CATEGORY_CLAIMS = """PREFIX lmkg: <https://w3id.org/lmkg/ontology#>
+SELECT ?text ?hedge ?section WHERE {
+  ?claim a lmkg:CategoryClaim ; lmkg:aboutCategory ?class ; lmkg:claimText ?text ; lmkg:hedge ?hedge ; lmkg:section ?section
+} ORDER BY ?claim"""
+
 _MEMBERS = """
 SELECT DISTINCT ?model ?label WHERE {
   ?model a ?class . ?model a <https://w3id.org/lmkg/ontology#LanguageModel> .
@@ -89,6 +94,8 @@ def read_class(name: str, kg: KGDep) -> dict[str, Any]:
     if cls not in kg.classifier.classes:
         raise NotFoundError(f"There is no class '{name}' in the lmkg ontology; GET /classes lists them.")
     members = kg.store.select(_MEMBERS, bindings={"class": cls})
+    # The source document's sentences about the class: its view, hedges included, never axioms.
+    claims = kg.store.select(_CATEGORY_CLAIMS, bindings={"class": cls})
     result = _summary(kg, cls, {cls: len(members)})
     axioms = [
         f"SubClassOf {_existential(kg, e)}"
@@ -118,7 +125,8 @@ def read_class(name: str, kg: KGDep) -> dict[str, Any]:
     result.update(
         axioms=axioms,
         notes=[str(n) for n in kg.ontology.objects(cls, SKOS.note)],
-        sourceStatements=[str(s) for s in kg.ontology.objects(cls, LMKG.sourceStatement)],
+        sourceStatements=[str(row["text"]) for row in claims],
+        sourceClaims=[{"text": str(r["text"]), "hedge": str(r["hedge"]), "section": str(r["section"])} for r in claims],
         equivalentTo=[str(e) for e in kg.ontology.objects(cls, OWL.equivalentClass) if isinstance(e, URIRef)],
         memberList=[
             {

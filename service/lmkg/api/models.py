@@ -33,6 +33,7 @@ from lmkg.entries import (
     valid_model_id,
 )
 from lmkg.errors import NotFoundError
+from lmkg.evidence import TRAITS, Verdict, verdicts_from_inferred
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
 from lmkg.models_query import (
     CLAIMS_PATTERN,
@@ -84,8 +85,9 @@ class ModelSummary(BaseModel):
     releaseDate: str | None = None
     license: str | None = None
     openWeights: bool | None = None
-    portable: bool
-    cheapToFineTune: bool
+    portable: bool | None = Field(description="true, false, or null when no evidence decides it")
+    cheapToFineTune: bool | None = Field(description="true, false, or null when no evidence decides it")
+    fast: bool | None = Field(default=None, description="true, false, or null when no evidence decides it")
 
 
 class ModelList(BaseModel):
@@ -101,9 +103,18 @@ class Inferred(BaseModel):
     """What the reasoner concluded about a model."""
 
     classes: list[str] = Field(description="IRIs of the classes the model was inferred into")
-    portable: bool
-    cheapToFineTune: bool
+    portable: bool | None = Field(description="the portability verdict: true, false, or null (unknown)")
+    cheapToFineTune: bool | None = Field(description="the fine-tuning cost verdict: true, false, or null")
+    fast: bool | None = Field(default=None, description="the speed verdict: true, false, or null")
     sizeClass: TypingLiteral["under-threshold", "over-threshold"] | None = None
+
+
+class VerdictOut(BaseModel):
+    """One trait's verdict: true, false or null (unknown), and its basis."""
+
+    value: bool | None
+    basis: TypingLiteral["observation", "size-rule", "none"]
+    detail: str
 
 
 class SourceClaimOut(BaseModel):
@@ -132,6 +143,9 @@ class ModelEntry(BaseModel):
     sources: list[str] = []
     recordedAt: str | None = None
     inferred: Inferred
+    verdicts: dict[str, VerdictOut] = Field(
+        default={}, description="portable, cheapToFineTune and fast: each verdict's value and the evidence it rests on"
+    )
     sourceClaims: list[SourceClaimOut] = []
 
 
@@ -179,6 +193,7 @@ class ValidationOutcome(BaseModel):
     conforms: bool
     report: Report
     inferred: Inferred
+    verdicts: dict[str, VerdictOut] = {}
 
 
 # -- GET /models --------------------------------------------------------------------
@@ -193,6 +208,19 @@ def _flag(text: str | None, name: str) -> bool | None:
             status.HTTP_422_UNPROCESSABLE_ENTITY, f"'{name}' must be true or false, not {text!r}."
         )
     return lowered in ("true", "1")
+
+
+def _three_valued(text: str | None, name: str) -> str | None:
+    """A verdict filter: "true", "false" or "unknown" (no evidence decides it)."""
+    if text is None:
+        return None
+    lowered = text.strip().lower()
+    if lowered == "unknown":
+        return lowered
+    flag = _flag(text, name)
+    if flag is None:
+        return None
+    return "true" if flag else "false"
 
 
 def _links(request: Request, total: int, limit: int, offset: int) -> str:
@@ -219,15 +247,23 @@ def list_models(
     kind: Annotated[
         TypingLiteral["llm", "slm"] | None, Query(description="llm or slm, as the source classifies it")
     ] = None,
-    portable: Annotated[str | None, Query(description="true or false: member of lmkg:PortableModel")] = None,
+    portable: Annotated[
+        str | None,
+        Query(description="true (lmkg:PortableModel), false (lmkg:NonPortableModel) or unknown (neither)"),
+    ] = None,
     cheapToFineTune: Annotated[
-        str | None, Query(description="true or false: member of lmkg:CheapToFineTuneModel")
+        str | None,
+        Query(description="true (lmkg:CheapToFineTuneModel), false (lmkg:CostlyToFineTuneModel) or unknown"),
+    ] = None,
+    fast: Annotated[
+        str | None,
+        Query(description="true (lmkg:RealTimeCapableModel), false (lmkg:NotRealTimeCapableModel) or unknown"),
     ] = None,
     developer: Annotated[
         str | None, Query(max_length=200, description="organisation name or id, any case")
     ] = None,
     capability: Annotated[
-        str | None, Query(description="a class name, e.g. EdgeDeployableModel, VersatileModel")
+        str | None, Query(description="a class name, e.g. FitsLaptopAt4Bit, VersatileModel")
     ] = None,
     minParameters: Annotated[int | None, Query(ge=0, description="at least this many parameters")] = None,
     maxParameters: Annotated[int | None, Query(ge=0, description="at most this many parameters")] = None,
@@ -259,8 +295,9 @@ def list_models(
         capability_class = allowed[capability]
     filters = ModelFilter(
         kind=kind,
-        portable=_flag(portable, "portable"),
-        cheap_to_fine_tune=_flag(cheapToFineTune, "cheapToFineTune"),
+        portable=_three_valued(portable, "portable"),
+        cheap_to_fine_tune=_three_valued(cheapToFineTune, "cheapToFineTune"),
+        fast=_three_valued(fast, "fast"),
         developer=developer,
         capability=capability_class,
         min_parameters=minParameters,
@@ -284,6 +321,10 @@ def list_models(
 # -- one model -----------------------------------------------------------------------
 
 
+def _verdict_of(member: set[URIRef], yes: URIRef, no: URIRef) -> bool | None:
+    return True if yes in member else False if no in member else None
+
+
 def inferred_summary(classes: list[URIRef], *, members_of: set[URIRef] | None = None) -> dict[str, Any]:
     """The `inferred` object: the inferred classes, and the flags read from every class the model is in."""
     member = set(classes) | (members_of or set())
@@ -296,8 +337,9 @@ def inferred_summary(classes: list[URIRef], *, members_of: set[URIRef] | None = 
     )
     return {
         "classes": [str(c) for c in sorted(classes)],
-        "portable": LMKG.PortableModel in member,
-        "cheapToFineTune": LMKG.CheapToFineTuneModel in member,
+        "portable": _verdict_of(member, LMKG.PortableModel, LMKG.NonPortableModel),
+        "cheapToFineTune": _verdict_of(member, LMKG.CheapToFineTuneModel, LMKG.CostlyToFineTuneModel),
+        "fast": _verdict_of(member, LMKG.RealTimeCapableModel, LMKG.NotRealTimeCapableModel),
         "sizeClass": size,
     }
 
@@ -317,9 +359,10 @@ def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
 
 
 _ENTRY_INFERRED_CLAIMS = """PREFIX lmkg: <%(lmkg)s>
-SELECT ?s ?p ?o ?class ?about ?text ?claimedKind ?curatorNote WHERE {
+SELECT ?s ?p ?o ?class ?vs ?vp ?vo ?about ?text ?claimedKind ?curatorNote WHERE {
   { %(entry)s GRAPH ?entry { ?s ?p ?o } }
   UNION { %(inferred)s GRAPH ?inferred { ?model a ?class } }
+  UNION { %(inferred)s GRAPH ?inferred { ?model lmkg:hasVerdict ?vs . ?vs ?vp ?vo } }
   UNION { %(claims)s %(pattern)s }
 }
 """
@@ -327,7 +370,7 @@ SELECT ?s ?p ?o ?class ?about ?text ?claimedKind ?curatorNote WHERE {
 
 def _entry_inferred_claims(
     kg: KnowledgeGraph, model_id: str
-) -> tuple[Graph, list[URIRef], list[dict[str, Any]]]:
+) -> tuple[Graph, list[URIRef], list[dict[str, Any]], dict[str, Verdict]]:
     """An entry's graph, its inferred classes and the source's claims about it, read by one
     query (one snapshot of the store, and one round trip to the engine): read apart, a write in
     between paired one version's facts with another's classes.
@@ -348,20 +391,25 @@ def _entry_inferred_claims(
     # A small graph read once: rdflib's SimpleMemory store adds triples at twice the speed of
     # the default one, which also indexes contexts.
     graph = Graph(store="SimpleMemory")
+    verdict_graph = Graph(store="SimpleMemory")
     classes: set[URIRef] = set()
-    for row in rows:  # a row is one fact of the entry, one inferred class, or one claim
+    for row in rows:  # a row is one fact of the entry, one inferred class, a verdict's, or one claim
         if "s" in row:
             graph.add((row["s"], row["p"], row["o"]))
+        elif "vs" in row:
+            verdict_graph.add((model, LMKG.hasVerdict, row["vs"]))
+            verdict_graph.add((row["vs"], row["vp"], row["vo"]))
         found = row.get("class")
         if isinstance(found, URIRef):
             classes.add(found)
     if not len(graph):
         raise _not_found(model_id)
-    return graph, sorted(classes), [claim.as_json() for claim in claims_from_rows(rows)]
+    claims = [claim.as_json() for claim in claims_from_rows(rows)]
+    return graph, sorted(classes), claims, verdicts_from_inferred(verdict_graph, model)
 
 
 def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[URIRef]]:
-    graph, classes, _ = _entry_inferred_claims(kg, model_id)
+    graph, classes, _, _ = _entry_inferred_claims(kg, model_id)
     return graph, classes
 
 
@@ -384,15 +432,17 @@ def model_document(
     from the query cap told clients to retry a write that had been applied).
     """
     if written is None:
-        graph, classes, read_claims = _entry_inferred_claims(kg, model_id)
+        graph, classes, read_claims, found = _entry_inferred_claims(kg, model_id)
         claims = claims if claims is not None else read_claims
     else:
         inferred = written.classification.inferred if written.classification is not None else ()
-        graph, classes = written.entry.graph, sorted(inferred)
+        graph, classes, found = written.entry.graph, sorted(inferred), written.verdicts
+        classes = sorted(set(classes) | {t.yes if v.value else t.no for t in TRAITS if (v := found[t.name]).value is not None})
     subject = model_iri(model_id)
     document = entry_to_json(graph, subject)
     asserted = {t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef)}
     document["inferred"] = inferred_summary(classes, members_of=asserted)
+    document["verdicts"] = {name: verdict.as_json() for name, verdict in found.items()}
     document["sourceClaims"] = claims if claims is not None else _claims(kg, model_id)
     return document
 
@@ -623,11 +673,14 @@ def validate_entry(request: Request, kg: KGDep, body: Body) -> ValidationOutcome
     entry = _entry_from_request(request, body)
     assessment = kg.assess(entry)
     classification = assessment.classification
-    inferred = sorted(classification.inferred) if classification else []
+    found = assessment.verdicts
+    verdict_classes = {t.yes if v.value else t.no for t in TRAITS if (v := found[t.name]).value is not None}
+    inferred = sorted(set(classification.inferred) | verdict_classes) if classification else []
     members = set(classification.types) if classification else set()
     return ValidationOutcome(
         id=entry.id,
         conforms=assessment.ok,
         report=Report(**assessment.report.as_json()),
         inferred=Inferred(**inferred_summary(inferred, members_of=members)),
+        verdicts={name: VerdictOut(**v.as_json()) for name, v in found.items()},
     )

@@ -37,6 +37,49 @@ def _link(graph: Graph, term: URIRef) -> str:
     return f'<a href="{escape(str(term))}">{label}</a>'
 
 
+_RULE_CLASSES = (
+    ("portable", "FitsLaptopAt4Bit", "ExceedsLaptopAt4Bit"),
+    ("cheap to fine-tune", "QLoRAFitsConsumerGPU", "QLoRAExceedsConsumerGPU"),
+    ("fast", "ActiveParametersUnderSizeThreshold", "ActiveParametersOverSizeThreshold"),
+)
+
+
+def _evidence_model(graph: Graph) -> str:
+    """The section that explains the evidence model: verdicts, their bases, the rules and their sources."""
+    rows = []
+    for trait, yes, no in _RULE_CLASSES:
+        formula = _text(graph, LMKG[yes], LMKG.ruleFormula)
+        rows.append(
+            f"<tr><td>{escape(trait)}</td><td><a href='#{yes}'>lmkg:{yes}</a> / <a href='#{no}'>lmkg:{no}</a></td>"
+            f"<td>{escape(formula)}</td></tr>"
+        )
+    devices = []
+    for device in sorted(graph.subjects(LMKG.memoryBudgetBytes, None), key=str):
+        budget = graph.value(device, LMKG.memoryBudgetBytes)
+        devices.append(
+            f"<li>{escape(_text(graph, device, RDFS.label))}: {int(budget.toPython()) / 1e9:g} GB "  # type: ignore[union-attr]
+            f"({escape(_text(graph, device, SKOS.definition))})</li>"
+        )
+    return (
+        "<h2 id='evidence-model'>The evidence model</h2>"
+        "<p>A model's traits come from what is known about that model, never from its category. "
+        "Each of three verdicts (portable, cheap to fine-tune, fast) is <em>true</em>, <em>false</em> or "
+        "<em>unknown</em>, and carries its basis: an <strong>observation</strong> with its source (run on a "
+        "phone or laptop; fine-tuned on consumer hardware), else a <strong>size rule</strong> below, else "
+        "<strong>none</strong> (unknown: the model is in neither answer). What the source document says of "
+        "large and small models is kept as its claims (lmkg:CategoryClaim), in its own words, hedges "
+        "included, and shown as its view. Facts carry their sources as statements (lmkg:Statement): "
+        "several sources side by side, the preferred value chosen by the rank rule of lmkg:sourceKind "
+        "(curated &gt; paper or card &gt; Epoch &gt; Ecosystem Graphs &gt; source document; then confidence; "
+        "then the later retrieval).</p>"
+        "<table><tr><th>verdict</th><th>size rule (true / false)</th><th>rule and sources</th></tr>"
+        + "".join(rows)
+        + "</table><p>Device classes and the memory each offers:</p><ul>"
+        + "".join(devices)
+        + "</ul>"
+    )
+
+
 def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef]]) -> str:
     """A self-contained HTML page documenting every class and property, from the ontology itself."""
     o = ONTOLOGY_IRI
@@ -68,6 +111,7 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
         "<a href='?format=rdfxml'>RDF/XML</a>, <a href='?format=owlxml'>OWL/XML</a>, "
         "<a href='?format=jsonld'>JSON-LD</a>, <a href='?format=ntriples'>N-Triples</a>.</p>"
     )
+    parts.append(_evidence_model(graph))
     kinds = [
         ("Classes", OWL.Class),
         ("Object properties", OWL.ObjectProperty),
@@ -110,8 +154,14 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
                     )
             for note in graph.objects(term, SKOS.note):
                 parts.append(f"<dt>Note</dt><dd>{escape(str(note))}</dd>")
-            for statement in graph.objects(term, LMKG.sourceStatement):
-                parts.append(f"<dt>Source says</dt><dd><q>{escape(str(statement))}</q></dd>")
+            for formula in graph.objects(term, LMKG.ruleFormula):
+                parts.append(f"<dt>Rule</dt><dd>{escape(str(formula))}</dd>")
+            for threshold in graph.objects(term, LMKG.thresholdParameters):
+                parts.append(f"<dt>Threshold</dt><dd>{int(threshold.toPython()):,} parameters</dd>")  # type: ignore[union-attr]
+            for budget in graph.objects(term, LMKG.memoryBudgetBytes):
+                parts.append(f"<dt>Memory budget</dt><dd>{int(budget.toPython()) / 1e9:g} GB</dd>")  # type: ignore[union-attr]
+            for seen in graph.objects(term, RDFS.seeAlso):
+                parts.append(f"<dt>See</dt><dd><a href='{escape(str(seen))}'>{escape(str(seen))}</a></dd>")
             parts.append("</dl></section>")
     parts.append("</body></html>")
     return "".join(parts)
