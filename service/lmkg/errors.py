@@ -23,6 +23,11 @@ class StoreUnavailableError(StoreError):
     """The store cannot be reached now; a retry later may succeed."""
 
 
+class StoreFailedError(StoreError):
+    """The store answered with an error of its own, or refused a query lmkg wrote (HTTP 502):
+    a fault of the store or of lmkg with it, which retrying will not mend."""
+
+
 class QuerySyntaxError(LmkgError):
     """A SPARQL query or update does not parse; the message carries the line and column."""
 

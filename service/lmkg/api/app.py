@@ -31,6 +31,7 @@ from lmkg.errors import (
     QueryTimeoutError,
     StoreBusyError,
     StoreError,
+    StoreFailedError,
     StoreUnavailableError,
 )
 from lmkg.knowledge import KnowledgeGraph
@@ -104,6 +105,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         response = _error(503, str(exc))
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.exception_handler(StoreFailedError)
+    async def store_fault(request: Request, exc: StoreFailedError) -> Response:
+        log.error("store fault on %s %s: %s", request.method, request.url.path, exc)
+        return _error(502, str(exc))
 
     @app.exception_handler(StoreError)
     async def store_failed(request: Request, exc: StoreError) -> Response:

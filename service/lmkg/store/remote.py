@@ -37,6 +37,7 @@ from lmkg.errors import (
     QueryTimeoutError,
     StoreBusyError,
     StoreError,
+    StoreFailedError,
     StoreUnavailableError,
 )
 from lmkg.store.base import (
@@ -307,7 +308,9 @@ class RemoteStore:
                 f"The SPARQL store at {url} is unavailable (HTTP {response.status_code}); try again."
             )
         if response.status_code >= 400:
-            raise StoreError(
+            # A server's own failure (Virtuoso answers 500 for an error in a query it accepted):
+            # not "unavailable, try again", which would repeat it.
+            raise StoreFailedError(
                 f"The SPARQL store at {url} answered HTTP {response.status_code}: "
                 f"{response.text.strip()[:2000]}"
             )
@@ -392,8 +395,15 @@ class RemoteStore:
 
     # -- the Store protocol ----------------------------------------------------------
 
+    def _own_query(self, query: str, bindings: Mapping[str, Identifier] | None, accept: str) -> httpx.Response:
+        """A query lmkg wrote: the store refusing it is a fault (502), not the client's error (400)."""
+        try:
+            return self._query(bind_values(query, bindings), accept)
+        except QuerySyntaxError as exc:
+            raise StoreFailedError(f"The SPARQL store refused a query of lmkg's own: {exc}") from exc
+
     def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
-        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        response = self._own_query(query, bindings, "application/sparql-results+json")
         document = json.loads(response.content)
         if "results" not in document:
             raise QuerySyntaxError("expected a SELECT query")
@@ -403,14 +413,14 @@ class RemoteStore:
         ]
 
     def ask(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> bool:
-        response = self._query(bind_values(query, bindings), "application/sparql-results+json")
+        response = self._own_query(query, bindings, "application/sparql-results+json")
         document = json.loads(response.content)
         if "boolean" not in document:
             raise QuerySyntaxError("expected an ASK query")
         return bool(document["boolean"])
 
     def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
-        response = self._query(bind_values(query, bindings), "application/n-triples")
+        response = self._own_query(query, bindings, "application/n-triples")
         return Graph().parse(data=response.text, format="nt")
 
     def execute(
