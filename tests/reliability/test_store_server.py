@@ -47,9 +47,12 @@ def test_a_killed_store_server_is_started_again_and_keeps_what_was_acknowledged(
         server.kill()
         server.wait(timeout=10)
         # The next request may meet the server still starting: 503 then 200, never anything else.
+        # (no-cache: an answer kept from before would not reach the store at all.)
         deadline = time.monotonic() + 30
         while True:
-            response = httpx.get(f"{service.url}/models/server-restart", timeout=30)
+            response = httpx.get(
+                f"{service.url}/models/server-restart", headers={"Cache-Control": "no-cache"}, timeout=30
+            )
             if response.status_code == 200 or time.monotonic() > deadline:
                 break
             assert response.status_code == 503, response.text

@@ -270,12 +270,14 @@ class RemoteStore:
             auth = ChallengedAuth(username, password or "")
         self._timeout = timeout
         limits = httpx.Limits(max_connections=2 * max_concurrent_queries + 8)
-        self._client = httpx.Client(
-            headers=headers,
-            auth=auth,
-            limits=limits,
-            timeout=httpx.Timeout(ABANDONED_WAIT, connect=10.0),
-        )
+
+        def new_client() -> httpx.Client:
+            return httpx.Client(
+                headers=headers, auth=auth, limits=limits, timeout=httpx.Timeout(ABANDONED_WAIT, connect=10.0)
+            )
+
+        self._new_client = new_client
+        self._client = new_client()
         # Requests run in this pool while their caller waits up to the limit, so that a caller
         # can be answered at the limit while the server still holds the request.
         self._pool = ThreadPoolExecutor(2 * max_concurrent_queries + 8, thread_name_prefix="lmkg-sparql")
@@ -290,8 +292,19 @@ class RemoteStore:
     # -- HTTP -----------------------------------------------------------------------
 
     def _request(self, method: str, url: str, *, line_offset: int, **kwargs: Any) -> httpx.Response:
+        client = self._client
         try:
-            response = self._client.request(method, url, **kwargs)
+            response = client.request(method, url, **kwargs)
+        except httpx.TransportError as exc:
+            # The server went away (a restart, say): its other kept-alive connections are dead
+            # too. A fresh pool lets the next request reach the server that is back, instead
+            # of each stale connection failing one request more.
+            if self._client is client:
+                self._client = self._new_client()
+            raise StoreUnavailableError(
+                f"The SPARQL store at {url} cannot be reached ({type(exc).__name__}: {exc}); "
+                "try again when it is back."
+            ) from exc
         except (httpx.ConnectError, httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
             raise StoreUnavailableError(
                 f"The SPARQL store at {url} cannot be reached ({type(exc).__name__}: {exc}); "
