@@ -1,8 +1,9 @@
 """Shared fixtures: settings on a temporary store, a seeded knowledge graph, an app, a live server.
 
-Every test that uses `settings` (and so `store`, `kg`, `client`, `live_server`) runs twice:
-on the embedded Oxigraph store and on a real Oxigraph server process, reached through
-the SPARQL 1.1 protocols (the remote store).
+Every test that uses `settings` (and so `store`, `kg`, `client`, `live_server`) runs three times:
+on the embedded Oxigraph store (in the test's process) and on a real Oxigraph server process,
+reached through the SPARQL 1.1 protocols (the client `lmkg serve` uses on the embedded store),
+and on Virtuoso 7, reached the same way with HTTP Digest credentials.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
@@ -46,12 +48,13 @@ def wait_for_port(port: int, *, timeout: float = 30.0) -> None:
 
 
 class OxigraphServer:
-    """A real `oxigraph serve` process on a loopback port, answering over the union of its graphs."""
+    """A real `oxigraph serve` process on a loopback port, answering over the union of its graphs
+    (unless told not to: Oxigraph's own default, which lmkg refuses)."""
 
-    def __init__(self, location: Path) -> None:
+    def __init__(self, location: Path, *, union_default_graph: bool = True) -> None:
         binary = shutil.which("oxigraph")
         if binary is None:
-            raise RuntimeError("the Oxigraph server is missing: pip install oxigraph (a test extra)")
+            raise RuntimeError("the Oxigraph server is missing: pip install oxigraph (a dependency of lmkg)")
         self.location = location
         self.port = free_port()
         self.query_url = f"http://127.0.0.1:{self.port}/query"
@@ -62,7 +65,7 @@ class OxigraphServer:
             str(location),
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--union-default-graph",
+            *(["--union-default-graph"] if union_default_graph else []),
         ]
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -83,6 +86,116 @@ class OxigraphServer:
             self.process = None
 
 
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+CaseMode = 2
+DirsAllowed = ., {dir}
+NumberOfBuffers = 10000
+MaxDirtyBuffers = 6000
+ThreadsPerQuery = 2
+; lmkg's /sparql asks for LMKG_MAX_ROWS + 1 rows (100,001): the default is 10,000
+MaxSortedTopRows = 1000000
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerRoot = {dir}
+ServerThreads = 10
+MaxClientConnections = 10
+
+[SPARQL]
+; at least LMKG_MAX_ROWS + 1 (the default, 10,000, cuts results silently)
+ResultSetMaxRows = 1000000
+; the store's own limit, as LMKG_QUERY_TIMEOUT
+MaxQueryExecutionTime = 30
+; 0: no query is refused on its estimated cost before it runs
+MaxQueryCostEstimationTime = 0
+"""
+"""The server settings lmkg needs from Virtuoso 7 (see the README's "Virtuoso" section)."""
+
+
+class VirtuosoServer:
+    """A real Virtuoso 7 (Debian's virtuoso-opensource) on loopback ports, in a database
+    directory of its own; lmkg writes through /sparql-auth with HTTP Digest (user dba)."""
+
+    def __init__(self, location: Path) -> None:
+        binary = shutil.which("virtuoso-t")
+        if binary is None:
+            raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource")
+        location.mkdir(parents=True, exist_ok=True)
+        self.location = location
+        self.port = free_port()
+        ini = location / "virtuoso.ini"
+        ini.write_text(VIRTUOSO_INI.format(dir=location, sql_port=free_port(), http_port=self.port))
+        self.query_url = f"http://127.0.0.1:{self.port}/sparql-auth"
+        self.graphs_url = f"http://127.0.0.1:{self.port}/sparql-graph-crud-auth"
+        self.command = [binary, "+foreground", "+configfile", str(ini)]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.system_graphs: frozenset[str] = frozenset()
+
+    def settings(self, base: Settings) -> Settings:
+        return replace(
+            base, store=self.query_url, store_graphs=self.graphs_url, store_user="dba", store_password="dba"
+        )
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Virtuoso exited with {self.process.returncode}; see {self.location}/virtuoso.log")
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{self.port}/sparql", params={"query": "ASK {}"}, timeout=5)
+                if answer.status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError(f"Virtuoso did not answer within 120 s; see {self.location}/virtuoso.log")
+        store = open_store(self.settings(Settings()))
+        self.system_graphs = frozenset(str(g) for g in store.graph_names())
+        store.close()
+
+    def empty(self, store: Store) -> None:
+        """Drop every graph but Virtuoso's own (DROP ALL would drop those too)."""
+        for graph in store.graph_names():
+            if str(graph) not in self.system_graphs:
+                store.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """One Virtuoso for the session; each test starts from its system graphs alone."""
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
     """One Oxigraph server process for the session; each test starts it from an empty dataset."""
@@ -92,7 +205,7 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
     server.stop()
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(params=["embedded", "remote", "virtuoso"])
 def store_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -104,6 +217,13 @@ def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) ->
     base = replace(Settings(), token=TOKEN)
     if store_kind == "embedded":
         return replace(base, store=str(tmp_path / "store"))
+    if store_kind == "virtuoso":
+        virtuoso: VirtuosoServer = request.getfixturevalue("virtuoso_server")
+        configured = virtuoso.settings(base)
+        emptied = open_store(configured)
+        virtuoso.empty(emptied)
+        emptied.close()
+        return configured
     server: OxigraphServer = request.getfixturevalue("oxigraph_server")
     if server.process is None or server.process.poll() is not None:
         server.start()  # a test killed it
@@ -116,8 +236,11 @@ def settings(tmp_path: Path, store_kind: str, request: pytest.FixtureRequest) ->
 
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
-    """The test's store, empty; shared with `kg`, `client` and `live_server`."""
-    opened = open_store(settings)
+    """The test's store, empty; shared with `kg`, `client` and `live_server`. The embedded kind
+    is opened in the test's process (pyoxigraph, as the CLI opens it); the path `lmkg serve`
+    takes, the Oxigraph server on the directory, is what the remote kind runs, and tests that
+    build an app from settings alone (tests/security, tests/reliability) run it as served."""
+    opened = open_store(settings, in_process=True)
     yield opened
     opened.close()
 

@@ -28,8 +28,9 @@ from lmkg.validation import ValidationReport
 
 @contextmanager
 def opened(settings: Settings) -> Iterator[KnowledgeGraph]:
-    """The knowledge graph on the configured store, seeded on first use."""
-    store = open_store(settings)
+    """The knowledge graph on the configured store, seeded on first use; the embedded store is
+    opened in this process (nothing runs beside a command)."""
+    store = open_store(settings, in_process=True)
     try:
         kg = KnowledgeGraph(store, settings)
         kg.ensure_seeded()
@@ -338,38 +339,42 @@ def check(settings: Settings, *, with_profile_check: bool = True) -> Report:
 def serve(settings: Settings, *, host: str | None, port: int | None, workers: int = 1) -> None:
     """Run the HTTP service with uvicorn on the configured store.
 
-    With several workers each process builds its own app from the LMKG_* environment
-    (uvicorn starts them from an import string), so the settings travel through it. On the
-    embedded store this process supervises the one engine process, and every worker is its
-    client (LMKG_ENGINE_SOCKET).
+    On the embedded store this process first starts the Oxigraph server on the store's
+    directory and supervises it (`lmkg.store.server`); the service is then its client, as
+    it is a remote server's. With several workers each process builds its own app from the
+    LMKG_* environment (uvicorn starts them from an import string), so the settings of the
+    server travel through it.
     """
     import os
 
     import uvicorn
 
     from lmkg.api import create_app
+    from lmkg.store.checks import require_union_default_graph
 
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
-    if workers <= 1:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
-        return
-    if not settings.is_remote and not settings.engine_process:
-        raise InputError(
-            "--workers > 1 on the embedded store needs its engine process (LMKG_ENGINE=process): "
-            "the store can be opened by one process at a time"
-        )
-    engine = None
-    os.environ["LMKG_STORE"] = settings.store
-    if not settings.is_remote and not settings.engine_socket:
-        from lmkg.store.engine import EngineProcess
+    server = None
+    if not settings.is_remote:
+        from lmkg.store.server import OxigraphServer, served_settings
 
-        engine = EngineProcess(settings.store)
-        os.environ["LMKG_ENGINE_SOCKET"] = engine.socket_path
+        server = OxigraphServer(settings.store, query_timeout=settings.query_timeout)
+        settings = served_settings(settings, server)
     try:
-        # Seed here, once, before the workers start: workers seeding a new store at the same
-        # time each wrote the ontology, its blank nodes twice.
-        with opened(replace(settings, engine_socket=os.environ.get("LMKG_ENGINE_SOCKET"))):
-            pass
+        # Seeded and checked before the service starts: a store whose default graph is not the
+        # union of its named graphs is refused with the setting that fixes it. Seeding here,
+        # once, also keeps workers from seeding a new store together (the ontology twice).
+        with opened(settings) as kg:
+            require_union_default_graph(kg.store)
+        if workers <= 1:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+            return
+        os.environ["LMKG_STORE"] = settings.store
+        if server is not None:
+            for name in ("LMKG_STORE_UPDATE", "LMKG_STORE_GRAPHS", "LMKG_STORE_USER", "LMKG_STORE_PASSWORD", "LMKG_STORE_TOKEN"):
+                os.environ.pop(name, None)
+            os.environ["LMKG_STORE_CHANGES"] = server.changes_path
+            os.environ["LMKG_SERVED_STORE"] = str(server.location)
+        os.environ["LMKG_WORKER_OF"] = str(os.getpid())
         uvicorn.run(
             "lmkg.api.app:create_app",
             factory=True,
@@ -378,8 +383,8 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
             workers=workers,
         )
     finally:
-        if engine is not None:
-            engine.stop()
+        if server is not None:
+            server.stop()
 
 
 __all__ = [

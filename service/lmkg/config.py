@@ -59,15 +59,19 @@ class Settings:
     max_concurrent_queries: int = 16
     cache_entries: int = 10_000
     service_allow: tuple[str, ...] = ()
-    engine_process: bool = True
-    engine_socket: str | None = None
     read_index: str | None = None  # the read index's SQLite file (lmkg.readindex.index_path)
+    store_changes: str | None = None
+    served_store: str | None = None
     cors_origins: tuple[str, ...] = ()
     ontology_dir: Path = field(default_factory=lambda: package_data("ontology"))
     shapes_dir: Path = field(default_factory=lambda: package_data("shapes"))
     queries_dir: Path = field(default_factory=lambda: package_data("queries"))
     seed_examples: bool = True
     profile_check: Path = field(default_factory=lambda: shared_dir() / "tools" / "owl-profile-check" / "run")
+
+    # store_changes and served_store are set by `lmkg serve` for its workers (LMKG_STORE_CHANGES,
+    # LMKG_SERVED_STORE): the change-count file of the Oxigraph server it runs on the embedded
+    # store, and that store's directory. Not settings for users.
 
     @property
     def is_remote(self) -> bool:
@@ -96,9 +100,6 @@ class Settings:
                 "LMKG_QUERY_TIMEOUT, LMKG_MAX_ROWS, LMKG_MAX_BODY_BYTES and "
                 "LMKG_MAX_CONCURRENT_QUERIES must be positive"
             )
-        engine = env.get("LMKG_ENGINE", "process").strip().lower()
-        if engine not in ("process", "in-process"):
-            raise ValueError(f"LMKG_ENGINE must be 'process' or 'in-process', not {engine!r}")
         allow = tuple(e.strip() for e in env.get("LMKG_SERVICE_ALLOW", "").split(",") if e.strip())
         cors = tuple(o.strip() for o in env.get("LMKG_CORS_ORIGINS", "").split(",") if o.strip())
         return cls(
@@ -118,9 +119,9 @@ class Settings:
             max_concurrent_queries=max_queries,
             cache_entries=cache_entries,
             service_allow=allow,
-            engine_process=engine == "process",
-            engine_socket=env.get("LMKG_ENGINE_SOCKET") or None,
             read_index=env.get("LMKG_READ_INDEX") or None,
+            store_changes=env.get("LMKG_STORE_CHANGES") or None,
+            served_store=env.get("LMKG_SERVED_STORE") or None,
             cors_origins=cors,
             profile_check=Path(env["LMKG_PROFILE_CHECK"])
             if env.get("LMKG_PROFILE_CHECK")

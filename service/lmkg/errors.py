@@ -44,10 +44,6 @@ class EntryError(InputError):
         self.problems = problems
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
 
-    def __reduce__(self) -> tuple[object, ...]:
-        # Raised in the engine process and sent back pickled: rebuild from the problems.
-        return (type(self), (self.problems,))
-
     def problems_json(self) -> list[dict[str, str]]:
         return [{"where": field, "message": message} for field, message in self.problems]
 
@@ -91,6 +87,13 @@ class StoreUnavailableError(StoreError):
     """The store cannot be reached now; a retry later may succeed."""
 
     headers: ClassVar[Mapping[str, str]] = {"Retry-After": "5"}
+
+
+class StoreFailedError(StoreError):
+    """The store answered with an error of its own, or refused a query lmkg wrote (HTTP 502):
+    a fault of the store or of lmkg with it, which retrying will not mend."""
+
+    status = 502
 
 
 class QueryTimeoutError(LmkgError):

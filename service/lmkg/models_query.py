@@ -72,7 +72,14 @@ _FILTERS: dict[str, str] = {
 # The projected (aggregated) variable each sort key orders by.
 _SORT_VARIABLES = {"label": "?name", "parameterCount": "?size", "releaseDate": "?released", "id": "?model"}
 
-_SUMMARY = """SELECT ?model (SAMPLE(?label) AS ?name) (SAMPLE(?kindClass) AS ?kind)
+# The aggregation runs in a subquery and the outer query sorts its plain variables: Virtuoso 7
+# refuses ORDER BY over an expression of an aggregate (SP031) and LCASE() of a SAMPLE()
+# (SR586, even of a variable the subquery sampled: so the lower-case key is taken row by row,
+# before the aggregation); both engines run this form the same way. The outer query's braces carry no WHERE
+# keyword so that bound parameters (a VALUES block after the first WHERE) reach the subquery.
+_SUMMARY = """SELECT ?model ?name ?kind ?size ?released ?licence ?open ?portable ?cheap ?fast ?pBasis ?cBasis ?fBasis
+  ?developers {
+{ SELECT ?model (SAMPLE(?label) AS ?name) (MIN(LCASE(STR(?label))) AS ?nameKey) (SAMPLE(?kindClass) AS ?kind)
   (MAX(?parameterCount) AS ?size) (MIN(?releaseDate) AS ?released) (SAMPLE(?license) AS ?licence)
   (SAMPLE(?openWeights) AS ?open) (SAMPLE(?isPortable) AS ?portable) (SAMPLE(?isCheap) AS ?cheap)
   (SAMPLE(?isFast) AS ?fast) (SAMPLE(?portableBasis) AS ?pBasis) (SAMPLE(?cheapBasis) AS ?cBasis)
@@ -92,7 +99,8 @@ WHERE {%s
   OPTIONAL { ?model lmkg:hasVerdict ?cheapVerdict . ?cheapVerdict lmkg:verdictOn "cheapToFineTune" ; lmkg:basis ?cheapBasis }
   OPTIONAL { ?model lmkg:hasVerdict ?fastVerdict . ?fastVerdict lmkg:verdictOn "fast" ; lmkg:basis ?fastBasis }
 }
-GROUP BY ?model
+GROUP BY ?model }
+}
 ORDER BY %s
 LIMIT %d OFFSET %d"""
 
@@ -261,7 +269,7 @@ def list_queries(
     key = _SORT_VARIABLES[sort]
     direction = "DESC" if descending else "ASC"
     if sort == "label":
-        key = f"LCASE({key})"  # alphabetical, not upper case before lower case
+        key = "?nameKey"  # alphabetical, not upper case before lower case
     # Models without a value (an undisclosed size, say) come last either way; ties by id.
     order = f"ASC(IF(BOUND({_SORT_VARIABLES[sort]}), 0, 1)) {direction}({key}) ASC(?model)"
     page = _PREFIXES + _SUMMARY % (where, order, int(limit), int(offset))

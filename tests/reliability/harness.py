@@ -39,7 +39,8 @@ def env_number(name: str, default: float) -> float:
 def lmkg_env(store: Path, **extra: str) -> dict[str, str]:
     """The environment of an `lmkg` subprocess on `store`, writes enabled by TOKEN."""
     env = {**os.environ, "LMKG_STORE": str(store), "LMKG_TOKEN": TOKEN, **extra}
-    env.pop("LMKG_ENGINE_SOCKET", None)  # each service supervises its own engine
+    for name in ("LMKG_STORE_CHANGES", "LMKG_SERVED_STORE", "LMKG_WORKER_OF"):
+        env.pop(name, None)  # each service supervises its own store server
     env.pop("LMKG_READ_TOKEN", None)
     return env
 

@@ -1,7 +1,7 @@
 """The limits that keep one request from taking the server down or reaching past it.
 
-Through the HTTP API, on the store users run: query timeout (the engine process is killed
-and restarted, the next query is served), row cap with its marker, body cap, concurrency cap,
+Through the HTTP API, on the store users run: query timeout (the query is answered 503 at the
+limit, alone: the store's server and every other request go on), row cap with its marker, body cap, concurrency cap,
 SERVICE and LOAD refused unless allowed (checked with a real listener that must see no
 connection), writes and (optionally) reads behind a bearer token that never leaks.
 """
@@ -9,7 +9,6 @@ connection), writes and (optionally) reads behind a bearer token that never leak
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -23,7 +22,7 @@ from fastapi.testclient import TestClient
 from lmkg.api import create_app
 from lmkg.config import Settings
 from lmkg.store import open_store
-from lmkg.store.engine import EngineStore
+from lmkg.store.server import ServedStore
 from tests.conftest import TOKEN, LiveServer
 
 # Six copies of the store's triples, joined with nothing in common and counted: on the seeded
@@ -153,8 +152,8 @@ def test_a_query_built_to_run_for_minutes_is_stopped_and_the_next_is_served(
     settings = _embedded(tmp_path_factory, query_timeout=2.0)
     with TestClient(create_app(settings)) as client:
         store = client.app.state.kg.store  # type: ignore[attr-defined]
-        assert isinstance(store, EngineStore)
-        engine_before = store.engine_pid
+        assert isinstance(store, ServedStore)
+        server_before = store.server.pid
         started = time.monotonic()
         response = client.get("/sparql", params={"query": ENDLESS}, headers=JSON)
         took = time.monotonic() - started
@@ -164,20 +163,19 @@ def test_a_query_built_to_run_for_minutes_is_stopped_and_the_next_is_served(
         following = client.get("/sparql", params={"query": COUNT_MODELS}, headers=JSON)
         assert following.status_code == 200
         assert int(following.json()["results"]["bindings"][0]["n"]["value"]) >= 7
-        # The work really stopped: the engine that ran it is gone, a new one serves.
-        assert engine_before is not None and store.engine_pid != engine_before
-        with pytest.raises(ProcessLookupError):
-            os.kill(engine_before, 0)
+        # Only the query stopped: the server that holds the store was not restarted.
+        assert store.server.pid == server_before and store.server.restarts == 0
         assert client.get("/models/mistral-7b").status_code == 200
 
 
-def test_an_update_past_the_timeout_is_stopped_and_changes_nothing(
+def test_an_update_past_the_timeout_is_answered_in_time_and_reads_go_on(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
+    """The Oxigraph server has no time limit on updates: lmkg answers at the limit, says the
+    update may still be applied, and keeps serving reads while the server works on it."""
     settings = _embedded(tmp_path_factory, query_timeout=2.0)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with TestClient(create_app(settings)) as client:
-        before = client.get("/health").json()
         update = (
             "INSERT { GRAPH <urn:lmkg:test> { ?a <urn:p> ?r } } WHERE { "
             "GRAPH ?g1 { ?a ?b ?c } GRAPH ?g2 { ?d ?e ?f } GRAPH ?g3 { ?g ?h ?i } "
@@ -187,15 +185,12 @@ def test_an_update_past_the_timeout_is_stopped_and_changes_nothing(
         response = client.post("/sparql", data={"update": update}, headers=auth)
         assert response.status_code == 503, response.text
         assert time.monotonic() - started < settings.query_timeout + 1.0
-        assert "nothing of it was applied" in response.json()["detail"]
-        ask = client.get(
-            "/sparql", params={"query": "ASK { GRAPH <urn:lmkg:test> { ?s ?p ?o } }"}, headers=JSON
-        )
-        assert ask.json()["boolean"] is False
-        assert client.get("/health").json()["triples"] == before["triples"]
+        assert "may still apply it" in response.json()["detail"]
+        assert client.get("/models/mistral-7b").status_code == 200
+        assert client.get("/sparql", params={"query": COUNT_MODELS}, headers=JSON).status_code == 200
 
 
-def test_reads_in_flight_when_the_engine_restarts_are_answered(
+def test_reads_beside_a_query_past_the_limit_are_answered(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     settings = _embedded(tmp_path_factory, query_timeout=2.0)
@@ -292,8 +287,10 @@ def test_queries_past_the_concurrency_cap_get_503_with_retry_after(
         assert busy.status_code == 503, busy.text
         assert busy.headers["Retry-After"] == "1"
         assert "LMKG_MAX_CONCURRENT_QUERIES" in busy.json()["detail"]
+        # The query answered 503 still runs in the store's server, which cannot stop it
+        # (bench/RESULTS.md): its place under the cap stays taken while it does.
         after = httpx.get(f"{server.url}/sparql", params={"query": COUNT_MODELS}, headers=JSON, timeout=30)
-        assert after.status_code == 200
+        assert after.status_code == 503 and "LMKG_MAX_CONCURRENT_QUERIES" in after.json()["detail"]
 
 
 # -- access ----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Bad input, answered: every malformed request gets a 4xx whose detail says what and where.
 
 Each case goes through the HTTP API the way a user sends it, on the embedded store (its
-engine process) and on a real Oxigraph server. The answer must be the status the case
+Oxigraph server lmkg supervises) and on a real Oxigraph server. The answer must be the status the case
 names, never a 500; its JSON `detail` must carry the fragments the case lists (what is
 wrong, and the line and column or the field); and nothing stored may change. Cases that
 could make the server fetch something point at a loopback listener that must see no
@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from lmkg.api import create_app
 from lmkg.config import Settings
 from lmkg.store import Store, open_store
-from lmkg.store.engine import EngineStore
+from lmkg.store.server import ServedStore
 from tests.conftest import TOKEN, OxigraphServer
 from tests.security.test_limits import Listener
 
@@ -806,7 +806,7 @@ def send(service: Service, case: Case, listener: Listener) -> tuple[int, dict[st
 @pytest.mark.parametrize("case", [c.param() for c in CASES])
 def test_malformed_input_is_answered(service: Service, case: Case, listener: Listener) -> None:
     before = service.snapshot()
-    restarts = service.store.restarts if isinstance(service.store, EngineStore) else 0
+    restarts = service.store.server.restarts if isinstance(service.store, ServedStore) else 0
     status, answer = send(service, case, listener)
     detail = str(answer["detail"])
     assert status == case.status, f"{case.name}: {status} {detail[:500]}"
@@ -816,8 +816,8 @@ def test_malformed_input_is_answered(service: Service, case: Case, listener: Lis
     assert service.snapshot() == before, f"{case.name} changed what is stored"
     assert listener.connections == 0, f"{case.name} made the server fetch something"
     # The engine (or the Oxigraph server) survived and answers the next query.
-    if isinstance(service.store, EngineStore):
-        assert service.store.restarts == restarts, f"{case.name} crashed the engine process"
+    if isinstance(service.store, ServedStore):
+        assert service.store.server.restarts == restarts, f"{case.name} crashed the store's server"
     if service.server is not None:
         assert service.server.process is not None and service.server.process.poll() is None
     assert service.client.get("/sparql", params={"query": "ASK { ?s ?p ?o }"}).status_code == 200

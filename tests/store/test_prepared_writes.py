@@ -3,6 +3,8 @@ one SPARQL Update when something is; the result is the same either way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,19 +12,21 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
+from lmkg.config import Settings
 from lmkg.errors import ConflictError, NotFoundError
 from lmkg.store import GraphWrite, OxigraphStore
-from lmkg.store.engine import EngineStore
+from lmkg.store.base import Store
 from lmkg.store.prepared import prepare_write
+from lmkg.store.server import ServedStore
 from lmkg.vocab import GRAPH_INFERRED, LMKG, model_graph, model_iri
 
 
-@pytest.fixture(params=["in-process", "engine"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> OxigraphStore | EngineStore:
-    opened: OxigraphStore | EngineStore = (
+@pytest.fixture(params=["in-process", "served"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened: Store = (
         OxigraphStore(tmp_path / "store")
         if request.param == "in-process"
-        else EngineStore(tmp_path / "store")
+        else ServedStore(replace(Settings(), store=str(tmp_path / "store")))
     )
     yield opened
     opened.close()
@@ -57,14 +61,14 @@ def change(*model_ids: str, label: str = "first", trait: URIRef | None = None) -
     return write
 
 
-def test_new_entries_are_stored_whole(store: OxigraphStore | EngineStore) -> None:
+def test_new_entries_are_stored_whole(store: Store) -> None:
     store.write(change("a", "b", trait=LMKG.HighPortability))
     assert isomorphic(store.graph(model_graph("a")), entry("a", "first", trait=LMKG.HighPortability))
     inferred = store.graph(GRAPH_INFERRED)
     assert set(inferred.subjects(RDF.type, LMKG.PortableModel)) == {model_iri("a"), model_iri("b")}
 
 
-def test_a_replaced_entry_keeps_nothing_of_its_old_version(store: OxigraphStore | EngineStore) -> None:
+def test_a_replaced_entry_keeps_nothing_of_its_old_version(store: Store) -> None:
     store.write(change("a", "b", trait=LMKG.HighPortability))
     replacing = change("a", "c", label="second")  # one entry replaced, one new, in one write
     replacing.inferred = Graph()
@@ -79,14 +83,14 @@ def test_a_replaced_entry_keeps_nothing_of_its_old_version(store: OxigraphStore 
     assert set(inferred.predicate_objects(model_iri("b"))) == {(RDF.type, LMKG.PortableModel)}
 
 
-def test_an_empty_graph_removes_an_entry(store: OxigraphStore | EngineStore) -> None:
+def test_an_empty_graph_removes_an_entry(store: Store) -> None:
     store.write(change("a"))
     store.write(GraphWrite(replace={model_graph("a"): Graph()}, inferred_subjects={model_iri("a")}))
     assert model_graph("a") not in store.graph_names()
     assert len(store.graph(GRAPH_INFERRED)) == 0
 
 
-def test_blank_nodes_of_two_writes_stay_two_nodes(store: OxigraphStore | EngineStore) -> None:
+def test_blank_nodes_of_two_writes_stay_two_nodes(store: Store) -> None:
     """rdflib may give blank nodes of two documents one label; the store must not merge them."""
     shared = BNode("b0")
     for model_id, trait in (("a", LMKG.HighPortability), ("b", LMKG.LowPortability)):
@@ -101,7 +105,7 @@ def test_blank_nodes_of_two_writes_stay_two_nodes(store: OxigraphStore | EngineS
         assert set(stored.objects(values[0], RDF.type)) == {trait}
 
 
-def test_conditions_are_checked_with_the_write(store: OxigraphStore | EngineStore) -> None:
+def test_conditions_are_checked_with_the_write(store: Store) -> None:
     store.write(change("a"))
     conflicting = change("a", "b", label="second")
     conflicting.require_absent[model_graph("a")] = "a exists"

@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lmkg import __version__
 from lmkg.api.cache import KeptAnswers, ResponseCache
 from lmkg.config import Settings
-from lmkg.errors import LmkgError
+from lmkg.errors import LmkgError, StoreError
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store, open_store
+from lmkg.store.checks import require_union_default_graph
 
 log = logging.getLogger("lmkg.http")
 
@@ -209,8 +210,10 @@ class RequestLog:
 
 def _exit_with_parent() -> None:
     """A worker of `lmkg serve --workers N` ends when the process that supervises it and the
-    engine is gone (uvicorn leaves its workers running when its master is killed)."""
+    store's server is gone (uvicorn leaves its workers running when its master is killed)."""
     parent = os.getppid()
+    if os.environ.get("LMKG_WORKER_OF") != str(parent):
+        return
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -227,11 +230,16 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.engine_socket:
-            _exit_with_parent()
+        _exit_with_parent()
         opened = store if store is not None else open_store(settings)
         kg = KnowledgeGraph(opened, settings)
         kg.ensure_seeded()
+        try:
+            app.state.default_graph = require_union_default_graph(opened)
+        except StoreError:
+            if store is None:
+                opened.close()
+            raise
         app.state.settings = settings
         app.state.kg = kg
         app.state.response_cache = ResponseCache(settings.cache_entries)

@@ -9,16 +9,18 @@ from lmkg.store.oxigraph import OxigraphStore
 __all__ = ["GraphWrite", "OxigraphStore", "RawResult", "Row", "Store", "open_store"]
 
 
-def open_store(settings: Settings) -> Store:
-    """The store LMKG_STORE names: a directory (embedded Oxigraph) or a SPARQL endpoint URL.
+def open_store(settings: Settings, *, in_process: bool = False) -> Store:
+    """The store LMKG_STORE names: a SPARQL endpoint URL, or a directory (the embedded store).
 
-    The embedded store runs in an engine process of its own (LMKG_ENGINE=process, the default),
-    where a query past LMKG_QUERY_TIMEOUT can be stopped; LMKG_ENGINE=in-process opens it in
-    this process instead (no timeout can stop a query there).
+    The embedded store is served by an Oxigraph server this store starts and supervises
+    (`lmkg.store.server`), reached through the same SPARQL client as a remote store, so that a
+    query past LMKG_QUERY_TIMEOUT is answered at the limit while others go on. `in_process`
+    opens the directory with pyoxigraph in this process instead: for the CLI's loading and
+    queries, where nothing runs beside them and no time limit applies.
     """
-    if settings.is_remote:
-        from lmkg.store.remote import Endpoints, RemoteStore
+    from lmkg.store.remote import Endpoints, RemoteStore
 
+    if settings.is_remote:
         return RemoteStore(
             Endpoints.derive(settings.store, settings.store_update, settings.store_graphs),
             username=settings.store_user,
@@ -26,17 +28,11 @@ def open_store(settings: Settings) -> Store:
             token=settings.store_token,
             timeout=settings.query_timeout,
             max_concurrent_queries=settings.max_concurrent_queries,
+            changes_path=settings.store_changes,
+            location=settings.served_store,
         )
-    if settings.engine_process:
-        from lmkg.store.engine import EngineStore
+    if in_process:
+        return OxigraphStore(settings.store)
+    from lmkg.store.server import ServedStore
 
-        if settings.engine_socket:  # a worker of `lmkg serve --workers N`: the engine is shared
-            return EngineStore(
-                socket_path=settings.engine_socket,
-                timeout=settings.query_timeout,
-                threads=settings.max_concurrent_queries,
-            )
-        return EngineStore(
-            settings.store, timeout=settings.query_timeout, threads=settings.max_concurrent_queries
-        )
-    return OxigraphStore(settings.store)
+    return ServedStore(settings)

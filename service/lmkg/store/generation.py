@@ -5,23 +5,25 @@ count now, whether anything could have changed since: if the count is the same, 
 built from that query still holds. That is what lets the service keep rendered answers
 (`lmkg.api.cache`) without ever serving one a write has made stale.
 
-Every write bumps the count twice, when it takes the store's write lock and when it lets
-it go, so a reader that ran its query while the write was in progress never sees an
-unchanged count afterwards. An engine killed after a commit and before its second bump is
-covered by its supervisor, which bumps the count as soon as the engine is gone, and by the
-next engine, which bumps it when it starts.
+Every write makes the count odd when it takes the store's write lock and even when it lets
+it go, so a reader that ran its query while a write was in progress never sees an unchanged
+count afterwards, and an odd count means "a write is in progress": nothing read then is kept
+(`stable()` is None). A writer that died between the two (a worker SIGKILLed mid-write)
+leaves the count odd, so nothing is kept until the next write completes.
 
-The count lives in eight bytes of a file mapped into memory, written only by the engine
-process (under its write lock) and read by every service worker without a round trip; or,
-for a store opened in-process, in memory.
+The count lives in eight bytes of a file mapped into memory and shared by every worker of
+`lmkg serve` (the file of the Oxigraph server it supervises, `lmkg.store.server`), whose
+writes also take the file's lock (`SharedWriteLock`); for a store opened in-process, in memory.
 """
 
 from __future__ import annotations
 
+import fcntl
 import mmap
 import os
 import struct
 import threading
+import time
 from types import TracebackType
 
 _FORMAT = "<Q"
@@ -52,6 +54,11 @@ class Generation:
         number: int = struct.unpack_from(_FORMAT, self._map, 0)[0]
         return number
 
+    def stable(self) -> int | None:
+        """The count when no write is in progress, else None (nothing read now may be kept)."""
+        value = self.value()
+        return None if value % 2 else value
+
     def bump(self) -> None:
         with self._lock:
             if self._map is None:
@@ -59,10 +66,60 @@ class Generation:
             else:
                 struct.pack_into(_FORMAT, self._map, 0, self.value() + 1)
 
+    def set(self, number: int) -> None:
+        with self._lock:
+            if self._map is None:
+                self._memory = number
+            else:
+                struct.pack_into(_FORMAT, self._map, 0, number)
+
     def close(self) -> None:
         if self._map is not None:
             self._map.close()
             self._map = None
+
+
+class SharedWriteLock:
+    """The write lock of every process that shares a Generation file: the file's own lock.
+
+    Taking it makes the count odd (a write is in progress) and letting it go makes it even;
+    a count left odd by a writer that died is moved on to the next odd number.
+    """
+
+    def __init__(self, generation: Generation, *, wait: float) -> None:
+        if generation.path is None:
+            raise ValueError("a shared write lock needs a Generation kept in a file")
+        self.generation = generation
+        self.wait = wait
+        self._descriptor = os.open(generation.path, os.O_RDWR)
+        self._threads = threading.Lock()
+
+    def acquire(self) -> bool:
+        """Take the lock within `wait` seconds; False when another write held it all that time."""
+        deadline = time.monotonic() + self.wait
+        if not self._threads.acquire(timeout=self.wait):
+            return False
+        while True:
+            try:
+                fcntl.flock(self._descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    self._threads.release()
+                    return False
+                time.sleep(0.005)
+        value = self.generation.value()
+        self.generation.set(value + (2 if value % 2 else 1))
+        return True
+
+    def release(self) -> None:
+        value = self.generation.value()
+        self.generation.set(value + 1)
+        fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        self._threads.release()
+
+    def close(self) -> None:
+        os.close(self._descriptor)
 
 
 class ChangingLock:

@@ -298,7 +298,7 @@ class OxigraphStore:
         return count
 
     def generation(self) -> int | None:
-        return self.changes.value()
+        return self.changes.stable()
 
     def close(self) -> None:
         if self.location != ":memory:":
