@@ -1,4 +1,13 @@
-import os, subprocess, sys, time, statistics, httpx, socket, shutil
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
 code, label = sys.argv[1], sys.argv[2]
 store = f"/tmp/oxt/lat-{label}"
 shutil.rmtree(store, ignore_errors=True)
