@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -338,3 +339,34 @@ def test_a_model_page_shows_each_verdict_with_its_basis(page: Page, page_log: Pa
     expect(page.locator("#verdicts tr[data-trait='portable']")).to_contain_text("observed")
     expect(page.locator("#statements")).to_contain_text("Runs on phone at 4-bit")
     page_log.assert_clean()
+
+
+def test_a_model_page_shows_its_lineage_both_ways(page: Page, page_log: PageLog, service: Service) -> None:
+    """Issue 13: a model's bases and what was derived from it, and its training data, on its page."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    base = {"kind": "llm", "developer": "Lineage Lab", "sources": ["https://example.org/lineage"], "openWeights": True}
+    child = {**base, "id": "ui-mistral-tune", "label": "UI Mistral Tune", "fineTunedFrom": "mistral-7b",
+             "derivation": "fine-tune", "parameterCount": 7_300_000_000}
+    grandchild = {**base, "id": "ui-mistral-merge", "label": "UI Mistral Merge", "fineTunedFrom": "ui-mistral-tune",
+                  "derivation": "merge", "parameterCount": 7_300_000_000}
+    try:
+        for entry in (child, grandchild):
+            created = httpx.post(service.url + "/models", json=entry, headers=auth, timeout=60)
+            assert created.status_code == 201, created.text
+        _open(page, service, "#/models/mistral-7b", "#lineage")
+        descendants = page.locator("#lineage-descendants")
+        expect(descendants).to_contain_text("UI Mistral Tune")
+        expect(descendants).to_contain_text("UI Mistral Merge")
+        expect(descendants).to_contain_text("merge")
+        _open(page, service, "#/models/ui-mistral-merge", "#lineage-bases li")
+        expect(page.locator("#lineage-bases")).to_contain_text("UI Mistral Tune")
+        expect(page.locator("#lineage-bases")).to_contain_text("Mistral 7B")
+        # The shipped data: Orca 2 7B was fine-tuned from Llama 2 7B; GPT-Neo was trained on the Pile.
+        _open(page, service, "#/models/orca-2-7b", "#lineage-bases li")
+        expect(page.locator("#lineage-bases")).to_contain_text("Llama 2 7B")
+        _open(page, service, "#/models/gpt-neo-1.3b", "#lineage-datasets li")
+        expect(page.locator("#lineage-datasets")).to_contain_text("The Pile")
+        page_log.assert_clean()
+    finally:
+        for entry in (grandchild, child):
+            httpx.delete(f"{service.url}/models/{entry['id']}", headers=auth, timeout=60)

@@ -391,12 +391,51 @@ function statementsSection(model) {
   );
 }
 
+/** Lineage both ways (named queries descendants-of-model and base-chain-of-model) and the
+ * datasets the model was trained on (datasets-of-model). */
+function lineageSection(id, descendants, bases, datasets) {
+  const modelLink = (iri, label) => {
+    const target = String(iri).split("/model/")[1];
+    return target ? el("a", { href: `#/models/${target}` }, label ?? target) : label ?? iri;
+  };
+  return el(
+    "section",
+    { "aria-labelledby": "lineage-h", id: "lineage" },
+    el("h2", { id: "lineage-h" }, "Lineage and training data"),
+    el("h3", {}, "Derived from"),
+    bases.rows.length
+      ? el("ol", { id: "lineage-bases" }, bases.rows.map((r) => el("li", {}, modelLink(r.ancestor, r.label))))
+      : el("p", {}, "No base model is recorded."),
+    el("h3", {}, `Derived from it (${descendants.total})`),
+    descendants.rows.length
+      ? el(
+          "ul",
+          { id: "lineage-descendants" },
+          descendants.rows.map((r) =>
+            el("li", {}, modelLink(r.descendant, r.label), r.derivation ? ` (${r.derivation}` : " (", "of ", modelLink(r.parent, r.parentLabel), ")"),
+          ),
+        )
+      : el("p", {}, "No model derived from it is recorded."),
+    descendants.total > descendants.rows.length
+      ? el("p", {}, el("a", { href: `/queries/descendants-of-model?model=${encodeURIComponent(id)}&limit=1000` }, `All ${descendants.total} as JSON`))
+      : null,
+    el("h3", {}, "Trained on"),
+    datasets.rows.length
+      ? el("ul", { id: "lineage-datasets" }, datasets.rows.map((r) => el("li", {}, r.label ?? r.dataset)))
+      : el("p", {}, "No training dataset is recorded."),
+  );
+}
+
 export async function renderModel(main, match) {
   const id = match[1];
-  const [{ body: model }, { body: explanation }, { body: classes }] = await Promise.all([
+  const lineage = (name) => api(`/queries/${name}?model=${encodeURIComponent(id)}&limit=100`);
+  const [{ body: model }, { body: explanation }, { body: classes }, { body: descendants }, { body: bases }, { body: datasets }] = await Promise.all([
     api(`/models/${id}`),
     api(`/models/${id}/explain`),
     api("/classes"),
+    lineage("descendants-of-model"),
+    lineage("base-chain-of-model"),
+    lineage("datasets-of-model"),
   ]);
   const classLabels = Object.fromEntries(classes.map((c) => [c.name, c.label]));
   const facts = Object.entries(model).filter(([key]) => !SKIP.has(key) && !PROVENANCE.has(key) && model[key] !== null);
@@ -427,6 +466,7 @@ export async function renderModel(main, match) {
     ),
     verdictsSection(model, explanation),
     statementsSection(model),
+    lineageSection(id, descendants, bases, datasets),
     el(
       "section",
       { "aria-labelledby": "inferred-h" },
