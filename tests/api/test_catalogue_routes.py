@@ -17,6 +17,11 @@ from lmkg.owlapi import OwlApiUnavailableError, to_owlxml
 from lmkg.queries import QueryCatalogue
 from lmkg.vocab import LMKG
 
+# Portable and cheap to fine-tune by each model's own evidence (issue 12), whatever its category.
+PORTABLE_AND_CHEAP = {
+    "phi-3-mini", "gpt-neo-125m", "gpt-neo-1.3b", "gpt-neo-2.7b", "orca-2-7b", "orca-2-13b",
+    "mistral-7b", "llama-3-8b", "llama-2-7b", "llama-2-13b",
+}
 SMALL = {
     "orca-2",
     "orca-2-7b",
@@ -57,24 +62,25 @@ def test_every_named_query_is_in_openapi_with_its_parameters(client) -> None:
 
 def test_named_query_endpoint(client) -> None:
     body = client.get("/queries/portable-and-cheap-to-fine-tune").json()
-    assert {row["model"].rsplit("/", 1)[-1] for row in body["rows"]} == SMALL
-    assert body["count"] == 8 and body["columns"][0] == "model"
+    assert {row["model"].rsplit("/", 1)[-1] for row in body["rows"]} == PORTABLE_AND_CHEAP
+    assert body["count"] == 10 and body["columns"][0] == "model"
+    assert {row["portableBasis"] for row in body["rows"]} == {"observation", "size-rule"}
     fewer = client.get(
         "/queries/portable-and-cheap-to-fine-tune", params={"maxParameters": 3_000_000_000}
     ).json()
     assert fewer["count"] == 3
     generic = client.get("/queries/models-by-kind", params={"kind": "llm"}).json()
-    assert generic["count"] == 5
+    assert generic["count"] == 7
 
 
 def test_named_query_pages(client) -> None:
     whole = client.get("/queries/portable-and-cheap-to-fine-tune").json()
-    assert whole["total"] == whole["count"] == 8 and whole["limit"] == 100
+    assert whole["total"] == whole["count"] == 10 and whole["limit"] == 100
     first = client.get("/queries/portable-and-cheap-to-fine-tune", params={"limit": 3})
-    assert first.json()["rows"] == whole["rows"][:3] and first.json()["total"] == 8
-    assert first.headers["X-Total-Count"] == "8" and 'rel="next"' in first.headers["Link"]
-    last = client.get("/queries/models-by-kind", params={"kind": "llm", "limit": 2, "offset": 4}).json()
-    assert last["count"] == 1 and last["total"] == 5
+    assert first.json()["rows"] == whole["rows"][:3] and first.json()["total"] == 10
+    assert first.headers["X-Total-Count"] == "10" and 'rel="next"' in first.headers["Link"]
+    last = client.get("/queries/models-by-kind", params={"kind": "llm", "limit": 2, "offset": 6}).json()
+    assert last["count"] == 1 and last["total"] == 7
     assert client.get("/queries/models-by-kind", params={"limit": 0}).status_code == 422
 
 
@@ -91,15 +97,20 @@ def test_named_query_parameters_are_checked(client, store) -> None:
 
 def test_classes(client) -> None:
     classes = {c["name"]: c for c in client.get("/classes").json()}
-    assert "SmallLanguageModel" in classes["PortableModel"]["subclasses"]
+    # No category implies portability any more (issue 12): the size rule is its subclass.
+    assert "SmallLanguageModel" not in classes["PortableModel"]["subclasses"]
     assert "LanguageModel" in classes["PortableModel"]["superclasses"]
-    assert classes["PortableModel"]["members"] == 8
+    assert "ModelUnderSizeThreshold" in classes["FitsLaptopAt4Bit"]["subclasses"]
+    assert classes["PortableModel"]["members"] == 10
     portable = client.get("/classes/PortableModel").json()
     members = {m["id"] for m in portable["memberList"]}
-    assert "phi-3-mini" in members and "gpt-4" not in members
+    assert "phi-3-mini" in members and "mistral-7b" in members and "gpt-4" not in members
     small = client.get("/classes/SmallLanguageModel").json()
-    assert "SubClassOf has portability some high portability" in small["axioms"]
+    assert not any("portability" in axiom for axiom in small["axioms"])
     assert "DisjointWith large language model" in small["axioms"]
+    # The source's sentences about the class are its view, with their hedges.
+    hedges = {c["text"]: c["hedge"] for c in small["sourceClaims"]}
+    assert hedges["SLMs, with their leaner architectures, generally offer faster processing and greater portability."] == "generally"
     assert small["sourceStatements"]
     assert client.get("/classes/NoSuchClass").status_code == 404
 
@@ -156,7 +167,8 @@ def test_ontology_html_documents_every_term(client) -> None:
         if isinstance(t, URIRef) and str(t).startswith(str(LMKG._NS))
     }
     assert terms <= parser.ids
-    assert "https://w3id.org/lmkg/ontology/0.1.0" in response.text
+    assert "https://w3id.org/lmkg/ontology/0.2.0" in response.text
+    assert "The evidence model" in response.text and "arxiv.org/abs/2305.14314" in response.text
 
 
 def test_ontology_not_acceptable(client) -> None:
