@@ -99,6 +99,9 @@ def _text_problems(field_name: str, value: object) -> list[tuple[str, str]]:
 
 
 KINDS: dict[str, URIRef] = {"llm": LMKG.LargeLanguageModel, "slm": LMKG.SmallLanguageModel}
+LISTED_KINDS: dict[str, URIRef] = {**KINDS, "unknown": LMKG.LanguageModelOfUnknownKind}
+"""What GET /models lists and filters by `kind`: the two categories, and the models whose sources
+give neither a category nor a size (Epoch's undisclosed frontier models), listed as "unknown"."""
 
 SCALARS: dict[str, URIRef] = {
     "label": RDFS.label,

@@ -98,8 +98,8 @@ class WriteOutcome:
 
 
 _COUNT_MODELS = """
-SELECT (COUNT(DISTINCT ?model) AS ?n) WHERE { ?model a ?kind . VALUES ?kind { <%s> <%s> } }
-""" % (LMKG.LargeLanguageModel, LMKG.SmallLanguageModel)
+SELECT (COUNT(DISTINCT ?model) AS ?n) WHERE { ?model a ?kind . VALUES ?kind { <%s> <%s> <%s> } }
+""" % (LMKG.LargeLanguageModel, LMKG.SmallLanguageModel, LMKG.LanguageModelOfUnknownKind)
 
 _EXISTING = "ASK { GRAPH ?g { ?s ?p ?o } }"
 

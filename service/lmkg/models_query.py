@@ -18,7 +18,7 @@ from typing import Any
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
-from lmkg.entries import KINDS, slugify
+from lmkg.entries import LISTED_KINDS, slugify
 from lmkg.reasoning import Classifier
 from lmkg.store import Row, Store
 from lmkg.vocab import GRAPH_SOURCE_NS, LMKG, ORG, PREFIXES, model_id_of, model_iri
@@ -33,7 +33,7 @@ _PREFIXES = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in PREFIXES.it
 # the default graph is the union of all graphs: hence GROUP BY ?model and DISTINCT below.
 _MATCH = """
   GRAPH ?entryGraph { ?model a ?kindClass }
-  VALUES ?kindClass { lmkg:LargeLanguageModel lmkg:SmallLanguageModel }
+  VALUES ?kindClass { lmkg:LargeLanguageModel lmkg:SmallLanguageModel lmkg:LanguageModelOfUnknownKind }
   OPTIONAL { ?model rdfs:label ?label }
   OPTIONAL { ?model lmkg:parameterCount ?parameterCount }
   OPTIONAL { ?model lmkg:releaseDate ?releaseDate }
@@ -141,7 +141,7 @@ class ModelFilter:
         """The FILTER clauses the present filters need, and the values they are bound to."""
         given: dict[str, dict[str, Identifier]] = {}
         if self.kind is not None:
-            given["kind"] = {"fKind": KINDS[self.kind]}
+            given["kind"] = {"fKind": LISTED_KINDS[self.kind]}
         if self.portable is not None:
             given[f"portable={self.portable}"] = {}
         if self.cheap_to_fine_tune is not None:
@@ -232,7 +232,7 @@ def _verdict(value: Identifier | None) -> bool | None:
 def _summary(row: dict[str, Identifier]) -> ModelSummary:
     iri = str(row["model"])
     model_id = model_id_of(iri) or iri
-    kind = next((name for name, cls in KINDS.items() if row.get("kind") == cls), "")
+    kind = next((name for name, cls in LISTED_KINDS.items() if row.get("kind") == cls), "")
     open_weights = _python(row.get("open"))
     count = _python(row.get("size"))
     licence = row.get("licence")
@@ -302,7 +302,7 @@ def capability_classes(classifier: Classifier) -> dict[str, URIRef]:
     """The classes GET /models filters by `capability`, by name: every lmkg subclass of
     lmkg:LanguageModel in the ontology but the two kinds, which `kind` filters by."""
     namespace = str(LMKG._NS)
-    kinds = set(KINDS.values())
+    kinds = set(LISTED_KINDS.values())
     return {
         str(cls)[len(namespace) :]: cls
         for cls, supers in sorted(classifier.class_supers.items())

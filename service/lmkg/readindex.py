@@ -56,7 +56,7 @@ from rdflib.namespace import DCTERMS, RDFS, XSD
 from rdflib.term import Identifier
 
 from lmkg.config import Settings
-from lmkg.entries import KINDS, slugify
+from lmkg.entries import LISTED_KINDS, slugify
 from lmkg.models_query import SORT_KEYS, ModelFilter
 from lmkg.store import Store
 from lmkg.vocab import (
@@ -99,8 +99,8 @@ _VERDICTS: dict[str, tuple[URIRef, URIRef | None]] = {
 _COLUMNS = {"portable": "portable", "cheapToFineTune": "cheap", "fast": "fast"}
 _ACTIVE_PARAMETERS = _term("activeParameterCount")
 
-_KIND_OF = {cls: name for name, cls in KINDS.items()}
-_KIND_VALUES = "VALUES ?kindClass { %s }" % " ".join(cls.n3() for cls in KINDS.values())
+_KIND_OF = {cls: name for name, cls in LISTED_KINDS.items()}
+_KIND_VALUES = "VALUES ?kindClass { %s }" % " ".join(cls.n3() for cls in LISTED_KINDS.values())
 _FACT_PROPERTIES = {
     RDFS.label: "label",
     DCTERMS.description: "description",
@@ -163,7 +163,7 @@ _Q_GRAPH_EXISTS = "ASK { GRAPH %s { ?s ?p ?o } }"
 _BATCH = 500
 """Entries per projection query: a VALUES block of this many IRIs stays a few tens of KB."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
 
 _SCHEMA = """

@@ -605,3 +605,25 @@ def test_over_real_http(live_server, auth: dict[str, str]) -> None:  # type: ign
         assert http.post("/models", json=ENTRY).status_code == 401
         assert http.delete(f"/models/{NEW_ID}", headers=auth).status_code == 204
         assert http.get(f"/models/{NEW_ID}").status_code == 404
+
+
+def test_a_model_of_unknown_kind_and_size_is_listed_with_unknown_verdicts(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    """Issue 13: a frontier model whose sources give neither a category nor a size is an entity
+    (not a rejected row), listed under kind=unknown, and unknown on every verdict."""
+    entry = {
+        "id": "frontier-x",
+        "label": "Frontier X",
+        "kindBasis": "unknown",
+        "developer": "Frontier Lab",
+        "sources": ["https://example.org/frontier-x"],
+    }
+    created = client.post("/models", json=entry, headers=auth)
+    assert created.status_code == 201, created.text
+    assert created.json()["kind"] is None
+    listed = client.get("/models?kind=unknown").json()
+    assert [m["id"] for m in listed["models"]] == ["frontier-x"] and listed["models"][0]["kind"] == "unknown"
+    assert "frontier-x" in ids(client.get("/models?portable=unknown&limit=1000"))
+    assert "frontier-x" not in ids(client.get("/models?portable=false&limit=1000"))
+    assert client.get("/models").json()["total"] == 16

@@ -249,7 +249,8 @@ def list_models(
     response: Response,
     kg: KGDep,
     kind: Annotated[
-        TypingLiteral["llm", "slm"] | None, Query(description="llm or slm, as the source classifies it")
+        TypingLiteral["llm", "slm", "unknown"] | None,
+        Query(description="llm or slm, as the source classifies it; unknown: neither a category nor a size is known"),
     ] = None,
     portable: Annotated[
         str | None, Query(description="true, false or unknown: the portability verdict")
