@@ -137,17 +137,17 @@ class EntriesOutcome:
                 )
                 lines.append(f"{a.entry.id}: conforms; inferred: {', '.join(inferred) or 'nothing'}")
                 for name, verdict in a.verdicts.items():
-                    value = {True: "yes", False: "no", None: "unknown"}[verdict.value]
-                    lines.append(f"  {name}: {value} ({verdict.basis}): {verdict.detail}")
+                    said = {True: "yes", False: "no", None: "unknown"}[verdict.value]
+                    lines.append(f"  {name}: {said} ({verdict.basis}): {verdict.detail}")
             else:
                 lines.append(f"{a.entry.id}: does not conform")
                 lines.extend("  " + r.as_text() for r in a.report.results)
-        verdict = "all entries conform" if self.conforms else "some entries do not conform"
+        summary = "all entries conform" if self.conforms else "some entries do not conform"
         if self.stored:
-            verdict += f"; stored {len(self.assessments)} entr{'y' if len(self.assessments) == 1 else 'ies'}"
+            summary += f"; stored {len(self.assessments)} entr{'y' if len(self.assessments) == 1 else 'ies'}"
         elif not self.conforms and self.assessments:
-            verdict += "; nothing was stored"
-        lines.append(verdict)
+            summary += "; nothing was stored"
+        lines.append(summary)
         return "\n".join(lines)
 
 

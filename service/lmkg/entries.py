@@ -30,6 +30,7 @@ from pyoxigraph import NamedNode
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Node
 
 from lmkg.errors import EntryError
 from lmkg.store.sparqltext import is_absolute_iri, nesting_depth
@@ -952,7 +953,7 @@ def _moment_literal(moment: datetime) -> Literal:
     return Literal(moment.isoformat().replace("+00:00", "Z"), datatype=_DATE_TIME)
 
 
-def _text(graph: Graph, subject: URIRef, prop: URIRef) -> Any:
+def _text(graph: Graph, subject: Node, prop: URIRef) -> Any:
     value = graph.value(subject, prop)
     return value.toPython() if isinstance(value, Literal) else None
 
@@ -1069,11 +1070,14 @@ def observations_of(graph: Graph, subject: URIRef) -> list[dict[str, Any]]:
     """What sources saw the model do: run on a device, be fine-tuned on some hardware."""
     found: list[dict[str, Any]] = []
     for node in graph.objects(subject, LMKG.hasObservation):
-        kind = next((_OBSERVATION_NAME[t] for t in graph.objects(node, RDF.type) if t in _OBSERVATION_NAME), None)
+        kind = next(
+            (_OBSERVATION_NAME[t] for t in graph.objects(node, RDF.type) if isinstance(t, URIRef) and t in _OBSERVATION_NAME),
+            None,
+        )
         device = graph.value(node, LMKG.onDevice)
-        if kind is None or device not in _DEVICE_NAME:
+        if kind is None or not isinstance(device, URIRef) or device not in _DEVICE_NAME:
             continue
-        item: dict[str, Any] = {"kind": kind, "device": _DEVICE_NAME[device]}  # type: ignore[index]
+        item: dict[str, Any] = {"kind": kind, "device": _DEVICE_NAME[device]}
         for key, prop in (("precision", LMKG.atPrecision), ("method", LMKG.fineTuningMethod), ("note", DCTERMS.description)):
             text = _text(graph, node, prop)
             if text is not None:

@@ -215,6 +215,6 @@ def verdicts_from_inferred(graph: Graph, subject: URIRef) -> dict[str, Verdict]:
             str(trait), bool(value.toPython()), Basis(basis) if basis in Basis._value2member_map_ else Basis.NONE,
             str(graph.value(node, LMKG.basisDetail) or ""),
         )
-    for trait in TRAITS:
-        found.setdefault(trait.name, Verdict(trait.name, None, Basis.NONE, "no evidence decides it"))
+    for each in TRAITS:
+        found.setdefault(each.name, Verdict(each.name, None, Basis.NONE, "no evidence decides it"))
     return {t.name: found[t.name] for t in TRAITS}

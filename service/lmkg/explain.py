@@ -154,10 +154,10 @@ class Explanation:
             lines.append("")
             words = {True: "yes", False: "no", None: "unknown"}
             for row in self.generalisation_versus_evidence():
-                verdict = {True: "agree", False: "DIFFER", None: "evidence silent"}[row["agrees"]]
+                agreement = {True: "agree", False: "DIFFER", None: "evidence silent"}[row["agrees"]]
                 lines.append(
                     f"- {row['trait']}: the source's generalisation says {words[row['sourceSays']]}, "
-                    f"the evidence says {words[row['evidenceSays']]} ({verdict})"
+                    f"the evidence says {words[row['evidenceSays']]} ({agreement})"
                 )
             lines.append("")
         if self.disagreements:
@@ -211,7 +211,7 @@ class Explainer:
             model_id, label, conclusions, self._disagreements(graph, subject), found, self._source_view(subject)
         )
 
-    def _source_view(self, subject: URIRef) -> list[dict[str, str]]:
+    def _source_view(self, subject: URIRef) -> list[dict[str, Any]]:
         """The source document's sentences about the model's category, with their hedges."""
         rows = self.kg.store.select(_CATEGORY_CLAIMS, bindings={"model": subject})
         return [

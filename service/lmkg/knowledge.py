@@ -532,7 +532,8 @@ class KnowledgeGraph:
                 if cls not in told:
                     inferred.add((subject, RDF.type, cls))
             # The verdicts from HermiT's size-rule classes, as the fast path's are written.
-            add_verdicts(inferred, subject, verdicts(asserted, subject, concluded | told))
+            told_classes = {t for t in told if isinstance(t, URIRef)}
+            add_verdicts(inferred, subject, verdicts(asserted, subject, concluded | told_classes))
         for cls, supers in result.class_supers.items():
             subjects.add(cls)
             for sup in supers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from lmkg.api.deps import KGDep
@@ -56,8 +56,10 @@ def _evidence_model(graph: Graph) -> str:
     devices = []
     for device in sorted(graph.subjects(LMKG.memoryBudgetBytes, None), key=str):
         budget = graph.value(device, LMKG.memoryBudgetBytes)
+        if not isinstance(device, URIRef) or not isinstance(budget, Literal):
+            continue
         devices.append(
-            f"<li>{escape(_text(graph, device, RDFS.label))}: {int(budget.toPython()) / 1e9:g} GB "  # type: ignore[union-attr]
+            f"<li>{escape(_text(graph, device, RDFS.label))}: {int(budget.toPython()) / 1e9:g} GB "
             f"({escape(_text(graph, device, SKOS.definition))})</li>"
         )
     return (
@@ -157,9 +159,11 @@ def html_documentation(graph: Graph, class_supers: dict[URIRef, frozenset[URIRef
             for formula in graph.objects(term, LMKG.ruleFormula):
                 parts.append(f"<dt>Rule</dt><dd>{escape(str(formula))}</dd>")
             for threshold in graph.objects(term, LMKG.thresholdParameters):
-                parts.append(f"<dt>Threshold</dt><dd>{int(threshold.toPython()):,} parameters</dd>")  # type: ignore[union-attr]
+                if isinstance(threshold, Literal):
+                    parts.append(f"<dt>Threshold</dt><dd>{int(threshold.toPython()):,} parameters</dd>")
             for budget in graph.objects(term, LMKG.memoryBudgetBytes):
-                parts.append(f"<dt>Memory budget</dt><dd>{int(budget.toPython()) / 1e9:g} GB</dd>")  # type: ignore[union-attr]
+                if isinstance(budget, Literal):
+                    parts.append(f"<dt>Memory budget</dt><dd>{int(budget.toPython()) / 1e9:g} GB</dd>")
             for seen in graph.objects(term, RDFS.seeAlso):
                 parts.append(f"<dt>See</dt><dd><a href='{escape(str(seen))}'>{escape(str(seen))}</a></dd>")
             parts.append("</dl></section>")
