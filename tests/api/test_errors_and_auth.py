@@ -102,7 +102,7 @@ def test_openapi_names_the_write_token_on_the_routes_that_write(app_and_client: 
         ("/models/{model_id}", "put"),
         ("/models/{model_id}", "delete"),
         ("/sparql", "post"),  # a SPARQL Update comes by POST
-        ("/imports/epoch", "post"),
+        ("/imports/{source}", "post"),
     ]:
         assert _security(document, path, method) == {"writeToken"}, (path, method)
     for path, method in [

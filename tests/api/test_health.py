@@ -10,11 +10,11 @@ def test_health_reports_seeded_counts(client) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["models"] == 13
+    assert body["models"] == 15
     assert body["triples"] > 500
 
 
 def test_health_over_real_http(live_server) -> None:
     response = httpx.get(f"{live_server.url}/health")
     assert response.status_code == 200
-    assert response.json()["models"] == 13
+    assert response.json()["models"] == 15
