@@ -1,7 +1,7 @@
 """/sparql with real clients over real HTTP: SPARQLWrapper, rdflib's SPARQLStore, httpx.
 
 Every result is read with a real parser (json, xml.etree, csv, rdflib), on the seeded
-examples: 13 models, phi-3-mini classified portable in the inferred graph.
+examples: 15 models, phi-3-mini classified portable in the inferred graph.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def wrapper(server: LiveServer, query: str, return_format: str) -> SPARQLWrapper
 
 def test_sparqlwrapper_select_counts_the_examples(live_server: LiveServer) -> None:
     result = wrapper(live_server, COUNT_MODELS, JSON).queryAndConvert()
-    assert result["results"]["bindings"][0]["models"]["value"] == "13"  # type: ignore[index]
+    assert result["results"]["bindings"][0]["models"]["value"] == "15"  # type: ignore[index]
 
 
 def test_sparqlwrapper_select_xml_by_post(live_server: LiveServer) -> None:
@@ -72,7 +72,7 @@ def test_sparqlwrapper_select_xml_by_post(live_server: LiveServer) -> None:
     client.setMethod(POST)  # a form POST
     document = client.queryAndConvert()
     labels = [node.firstChild.data for node in document.getElementsByTagName("literal")]  # type: ignore[union-attr]
-    assert len(labels) == 13
+    assert len(labels) == 15
     assert "Phi-3-mini" in labels
 
 
@@ -107,7 +107,7 @@ def test_sparqlwrapper_sees_a_syntax_error(live_server: LiveServer) -> None:
 def test_rdflib_sparqlstore_runs_queries(live_server: LiveServer) -> None:
     graph = Graph(store=SPARQLStore(query_endpoint=endpoint(live_server), returnFormat="json"))
     rows = list(graph.query(LIST_MODELS))
-    assert len(rows) == 13
+    assert len(rows) == 15
     assert (model_iri("phi-3-mini"), Literal("Phi-3-mini")) in [tuple(row) for row in rows]
     labels = set(graph.objects(model_iri("phi-3-mini"), RDFS.label))
     assert labels == {Literal("Phi-3-mini")}
@@ -131,7 +131,7 @@ def test_select_in_every_results_format(live_server: LiveServer, accept: str) ->
     assert response.headers["content-type"].startswith(accept)
     results = parse_results(response)
     assert results.variables == ["model", "label"]
-    assert len(results.rows) == 13
+    assert len(results.rows) == 15
     phi = model_iri("phi-3-mini")
     expected = f"<{phi}>" if accept == "text/tab-separated-values" else str(phi)
     assert expected in [row["model"] for row in results.rows]
@@ -210,7 +210,7 @@ def test_results_negotiation_honours_q_values(
         response = client.get(endpoint(live_server), params={"query": COUNT_MODELS}, headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == chosen
-    assert parse_results(response).rows == [{"models": "13"}]
+    assert parse_results(response).rows == [{"models": "15"}]
 
 
 @pytest.mark.parametrize(
@@ -413,7 +413,7 @@ def test_protocol_dataset_narrows_the_default_union(live_server: LiveServer) -> 
         response = httpx.get(endpoint(live_server), params=[("query", COUNT_MODELS), *params])
         return parse_results(response).rows[0]["models"]
 
-    assert count() == "13"
+    assert count() == "15"
     assert count(("default-graph-uri", str(GRAPH_ONTOLOGY))) == "0"
     assert count(("default-graph-uri", str(model_graph("phi-3-mini")))) == "1"
     two = [("default-graph-uri", str(model_graph(m))) for m in ("phi-3-mini", "gpt-4")]

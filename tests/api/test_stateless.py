@@ -56,6 +56,6 @@ def test_a_write_through_one_process_is_read_through_the_other(settings) -> None
 def test_lmkg_serve_on_the_embedded_store(tmp_path) -> None:
     with lmkg_serve(str(tmp_path / "store")) as url:
         health = httpx.get(f"{url}/health", timeout=30).json()
-        assert health["models"] == 13
+        assert health["models"] == 15
         answer = httpx.get(f"{url}/queries/portable-and-cheap-to-fine-tune", timeout=30).json()
         assert answer["count"] == 8
