@@ -16,6 +16,10 @@ from lmkg.ontology import ontology_graph
 from lmkg.owlapi import OwlApiUnavailableError, to_owlxml
 from lmkg.queries import QueryCatalogue
 from lmkg.vocab import LMKG
+from tests.conftest import ALL_STORE_KINDS
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 # Portable and cheap to fine-tune by each model's own evidence (issue 12), whatever its category.
 PORTABLE_AND_CHEAP = {

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import httpx
 
+from tests.conftest import ALL_STORE_KINDS
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
+
 
 def test_health_reports_seeded_counts(client) -> None:
     response = client.get("/health")

@@ -17,6 +17,10 @@ from rdflib.namespace import RDF
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.store import Store
 from lmkg.vocab import GRAPH_INFERRED, LMKG, VERDICT, model_graph, model_iri
+from tests.conftest import ALL_STORE_KINDS
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 DATA = Path(__file__).parent.parent / "data"
 ENTRIES = DATA / "entries"
