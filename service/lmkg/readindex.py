@@ -57,7 +57,7 @@ from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
-from lmkg.models_query import SORT_KEYS, ModelFilter
+from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
 from lmkg.store import Store
 from lmkg.vocab import (
     CHANGES,
@@ -449,42 +449,6 @@ class IndexFilter:
 
 
 @dataclass(frozen=True)
-class IndexedSummary:
-    """One model as GET /models lists it, read from the index."""
-
-    id: str
-    iri: str
-    label: str
-    kind: str
-    parameter_count: int | None
-    developer: list[str]
-    release_date: str | None
-    license: str | None
-    open_weights: bool | None
-    portable: bool | None
-    cheap_to_fine_tune: bool | None
-    fast: bool | None
-    bases: dict[str, str]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "iri": self.iri,
-            "label": self.label,
-            "kind": self.kind,
-            "parameterCount": self.parameter_count,
-            "developer": self.developer,
-            "releaseDate": self.release_date,
-            "license": self.license,
-            "openWeights": self.open_weights,
-            "portable": self.portable,
-            "cheapToFineTune": self.cheap_to_fine_tune,
-            "fast": self.fast,
-            "bases": self.bases,
-        }
-
-
-@dataclass(frozen=True)
 class ChartPointRow:
     id: str
     label: str
@@ -506,7 +470,7 @@ class Charts:
 @dataclass(frozen=True)
 class IndexedPage:
     total: int
-    models: list[IndexedSummary]
+    models: list[ModelSummary]  # the same summaries as the SPARQL reference gives
     facets: dict[str, dict[str, int]] | None = None
 
 
@@ -845,7 +809,7 @@ class ReadIndex:
         finally:
             db.execute("COMMIT")
         models = [
-            IndexedSummary(
+            ModelSummary(
                 id=r[1],
                 iri=r[2],
                 label=r[3] if r[3] is not None else r[1],
