@@ -8,6 +8,7 @@ an importer: JSON or RDF -> entry graph -> SHACL validation -> classification
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +21,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
-from lmkg.errors import ConflictError, NotFoundError
+from lmkg.errors import ConflictError, NotFoundError, StoreBusyError, StoreError
 from lmkg.evidence import TRAITS, Verdict, add_verdicts, verdicts
 from lmkg.graphindex import index_of
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
@@ -40,6 +41,8 @@ from lmkg.vocab import (
     model_id_of,
     model_iri,
 )
+
+log = logging.getLogger("lmkg.knowledge")
 
 _TYPE = RDF.type  # DefinedNamespace attributes cost a microsecond each: read once
 
@@ -172,8 +175,15 @@ class KnowledgeGraph:
         return self._open_read_index().rebuild()
 
     def _index_written(self) -> None:
-        """After a write is committed and before it is acknowledged: the index takes it in."""
-        self.read_index  # noqa: B018 - the property syncs
+        """After a write is committed and before it is acknowledged: the index takes it in.
+
+        The write is applied already, so a store too busy to answer the index's catch-up
+        (StoreBusyError, StoreUnavailableError) must not turn it into a 503 that invites a
+        retry: the change log holds the write, and the next read's sync takes it in."""
+        try:
+            self.read_index  # noqa: B018 - the property syncs
+        except (StoreError, StoreBusyError) as exc:
+            log.warning("the read index will take in a committed write at the next read: %s", exc)
 
     def update(
         self,
