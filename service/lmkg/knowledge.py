@@ -489,7 +489,7 @@ class KnowledgeGraph:
                     raise NotFoundError(
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
-            change.replace.update(change_record(sorted(change.inferred_subjects)))
+            change.replace.update(change_record(sorted(model_iri(a.entry.id) for a in outcome.written)))
             expired = self._open_read_index().expired_changes()
             for graph_iri in expired:
                 change.replace.setdefault(graph_iri, Graph())
