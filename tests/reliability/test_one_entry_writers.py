@@ -20,9 +20,18 @@ from typing import Any
 
 import httpx
 import pytest
+from rdflib.namespace import RDF
 
 from tests.reliability.conftest import ReferenceService
-from tests.reliability.harness import AUTH, EntryState, Service, env_number, snapshot, version_entry
+from tests.reliability.harness import (
+    AUTH,
+    PLACEHOLDER,
+    EntryState,
+    Service,
+    env_number,
+    snapshot,
+    version_entry,
+)
 
 MODEL_ID = "contested"
 THREADS = int(env_number("LMKG_CONTENTION_THREADS", 12))
@@ -127,7 +136,10 @@ def test_writers_of_one_entry_leave_exactly_one_whole_version(
     service: Service, reference: ReferenceService
 ) -> None:
     states = {v: reference.versions.of(v) for v in range(VERSIONS)}
-    inferred = {v: sorted(str(o) for _, _, o in states[v].inferred) for v in states}
+    # The model's own inferred classes (its verdict nodes are typed too, as lmkg:Verdict).
+    inferred = {
+        v: sorted(str(o) for s, p, o in states[v].inferred if s == PLACEHOLDER and p == RDF.type) for v in states
+    }
     auth = httpx.Client(base_url=service.url, headers=AUTH, timeout=120)
     with auth, Readers(service.url, inferred) as readers:
         # Creation: one POST wins.
