@@ -19,7 +19,7 @@ from bench.run import dump
 from bench.targets import TOKEN, start_lmkg, start_oxigraph
 from bench.workloads import sparql_get
 from lmkg.models_query import ModelFilter, list_queries
-from lmkg.store.base import bind_values
+from lmkg.store import sparqltext
 
 store = Path(sys.argv[1])
 work = Path(sys.argv[2])
@@ -64,7 +64,7 @@ try:
                 for _ in range(3):
                     t = time.perf_counter()
                     for q in (count, page):
-                        req = sparql_get(ox.sparql_path, bind_values(q, b))
+                        req = sparql_get(ox.sparql_path, sparqltext.read(q).with_values(b))
                         rr = o.get(req.path, headers=dict(req.headers))
                         assert rr.status_code == 200, rr.text
                     ot.append((time.perf_counter() - t) * 1000)

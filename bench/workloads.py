@@ -44,7 +44,7 @@ def list_reference_queries() -> list[str]:
     """The SPARQL that lmkg.models_query (the read index's reference) sends for LIST_REST: the
     count and the page, with the filters bound. The same question, asked of a SPARQL server."""
     from lmkg.models_query import ModelFilter, list_queries
-    from lmkg.store.base import bind_values
+    from lmkg.store import sparqltext
 
     count, page, bindings = list_queries(
         ModelFilter(kind="slm", open_weights=True),
@@ -53,7 +53,7 @@ def list_reference_queries() -> list[str]:
         limit=20,
         offset=40,
     )
-    return [bind_values(count, bindings), bind_values(page, bindings)]
+    return [sparqltext.read(count).with_values(bindings), sparqltext.read(page).with_values(bindings)]
 
 
 def lookup_query(model_id: str) -> str:
