@@ -59,15 +59,12 @@ class Reason:
 
     statement: str
     axiom: str | None = None
-    source_statement: str | None = None
     because: list[Reason] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         result: dict[str, Any] = {"statement": self.statement}
         if self.axiom:
             result["axiom"] = self.axiom
-        if self.source_statement:
-            result["sourceStatement"] = self.source_statement
         if self.because:
             result["because"] = [r.as_json() for r in self.because]
         return result
@@ -76,8 +73,6 @@ class Reason:
         out = ["  " * depth + "- " + self.statement]
         if self.axiom:
             out.append("  " * (depth + 1) + f"axiom: {self.axiom}")
-        if self.source_statement:
-            out.append("  " * (depth + 1) + f'source: "{self.source_statement}"')
         for reason in self.because:
             out.extend(reason.lines(depth + 1))
         return out

@@ -244,7 +244,7 @@ class OxigraphStore:
         self.apply(prepare_write(change))
 
     def apply(self, prepared: PreparedWrite) -> None:
-        """A GraphWrite prepared as N-Quads (what the engine process receives), in one transaction.
+        """A GraphWrite prepared as N-Quads (lmkg.store.prepared), in one transaction.
 
         One writer at a time: two transactions replacing one graph would both commit and leave
         the union of both versions (Oxigraph isolates reads, not write against write). Under

@@ -276,7 +276,6 @@ function reasonItem(reason, classLabels) {
     name ? el("strong", {}, el("a", { href: `#/ontology/${name}` }, classLabels[name] ?? name), ": ") : null,
     reason.statement,
     reason.axiom ? el("div", { class: "axiom" }, el("span", { class: "tag" }, "axiom"), " ", el("code", {}, reason.axiom)) : null,
-    reason.sourceStatement ? el("blockquote", { class: "source" }, reason.sourceStatement) : null,
     reason.because?.length ? el("ul", {}, reason.because.map((r) => reasonItem(r, classLabels))) : null,
   );
 }
