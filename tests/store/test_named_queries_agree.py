@@ -3,9 +3,9 @@
 Both stores are seeded with the ontology and the examples through lmkg's own write path; each
 query of the catalogue runs with its defaults, and a boolean parameter with its other value
 too, on both. Rows are compared as multisets of RDF terms (ties of an ORDER BY may come in any
-order). Regression: `source-claims-versus-facts` projected `BIND(EXISTS {...} AS ?isModel)`,
-which Virtuoso evaluates to nothing inside the IF that used it, so every row said "disagrees:
-not a language model" there.
+order). Regression: `source-claims-versus-facts` bound `BIND(EXISTS {...} AS ?isModel)` after
+its OPTIONALs, and Virtuoso judged every model "disagrees: not a language model" there (moved
+before them as IF(EXISTS ...), it then judged none so once `disagreementsOnly` was bound).
 """
 
 from __future__ import annotations
