@@ -131,18 +131,18 @@ class VirtuosoServer:
     """A real Virtuoso 7 (Debian's virtuoso-opensource) on loopback ports, in a database
     directory of its own; lmkg writes through /sparql-auth with HTTP Digest (user dba)."""
 
-    def __init__(self, location: Path) -> None:
+    def __init__(self, location: Path, ini: str = VIRTUOSO_INI) -> None:
         binary = shutil.which("virtuoso-t")
         if binary is None:
             raise RuntimeError("Virtuoso is missing: apt-get install virtuoso-opensource")
         location.mkdir(parents=True, exist_ok=True)
         self.location = location
         self.port = free_port()
-        ini = location / "virtuoso.ini"
-        ini.write_text(VIRTUOSO_INI.format(dir=location, sql_port=free_port(), http_port=self.port))
+        ini_path = location / "virtuoso.ini"
+        ini_path.write_text(ini.format(dir=location, sql_port=free_port(), http_port=self.port))
         self.query_url = f"http://127.0.0.1:{self.port}/sparql-auth"
         self.graphs_url = f"http://127.0.0.1:{self.port}/sparql-graph-crud-auth"
-        self.command = [binary, "+foreground", "+configfile", str(ini)]
+        self.command = [binary, "+foreground", "+configfile", str(ini_path)]
         self.process: subprocess.Popen[bytes] | None = None
         self.system_graphs: frozenset[str] = frozenset()
 

@@ -33,6 +33,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import (
+    LmkgError,
     QuerySyntaxError,
     QueryTimeoutError,
     StoreBusyError,
@@ -61,19 +62,28 @@ _LOCATED = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
-_SERVER_LIMITS = (
+_SERVER_LIMITS: tuple[tuple[re.Pattern[str], type[LmkgError], str], ...] = (
     (
         re.compile(r"\bSR353\b|Sorted TOP clause"),
+        StoreFailedError,
         "Virtuoso's sort limit was hit: virtuoso.ini's [Parameters] MaxSortedTopRows (10,000 by "
         "default) must be above LMKG_MAX_ROWS, since lmkg asks /sparql for LIMIT LMKG_MAX_ROWS + 1",
     ),
     (
         re.compile(r"estimated execution time", re.I),
+        StoreFailedError,
         "Virtuoso refused the query on its cost estimate: set virtuoso.ini's [SPARQL] "
         "MaxQueryCostEstimationTime = 0 so that LMKG_QUERY_TIMEOUT decides",
     ),
+    (
+        re.compile(r"\bSR171\b|Transaction timed out"),
+        QueryTimeoutError,
+        "The query ran past the store's own time limit (Virtuoso: virtuoso.ini's [SPARQL] "
+        "MaxQueryExecutionTime, best equal to LMKG_QUERY_TIMEOUT) and was stopped there",
+    ),
 )
-"""Errors a server gives when one of its own settings stops a query, and the setting to change."""
+"""Errors a server gives when one of its own settings stops a query: the error lmkg answers
+(a fault to fix in the server's settings, 502, or the query's own length, 503) and the setting."""
 
 RESULT_LIMIT_HEADER = "X-SPARQL-MaxRows"
 """Virtuoso's header on a result it cut at its ResultSetMaxRows (lmkg sends the same)."""
@@ -344,9 +354,9 @@ class RemoteStore:
             # A server's own failure (Virtuoso answers 500 for an error in a query it accepted):
             # not "unavailable, try again", which would repeat it.
             text = response.text.strip()
-            for pattern, setting in _SERVER_LIMITS:
+            for pattern, error, setting in _SERVER_LIMITS:
                 if pattern.search(text):
-                    raise StoreFailedError(f"{setting}. The SPARQL store at {url} said: {text[:2000]}")
+                    raise error(f"{setting}. The SPARQL store at {url} said: {text[:2000]}")
             raise StoreFailedError(
                 f"The SPARQL store at {url} answered HTTP {response.status_code}: {text[:2000]}"
             )
