@@ -138,6 +138,9 @@ _ENDINGS: dict[str, bytes | tuple[bytes, ...]] = {
 }
 
 
+_COMMENTED = frozenset({"text/turtle", "application/n-triples", "application/n-quads", "application/trig"})
+
+
 def sent_whole(body: bytes, media_type: str) -> bool:
     """Whether a result streamed by a server ends as its format ends.
 
@@ -147,9 +150,12 @@ def sent_whole(body: bytes, media_type: str) -> bool:
     """
     ending = _ENDINGS.get(media_type)
     tail = body.rstrip()
-    if ending is None or not tail:
+    if ending is None or not tail or tail.endswith(ending):
         return True
-    return tail.endswith(ending)
+    # An empty graph that says so in a comment (Virtuoso: "# Empty TURTLE").
+    return media_type in _COMMENTED and all(
+        not line.strip() or line.lstrip().startswith(b"#") for line in tail.splitlines()
+    )
 
 
 _ASKED_AS = {
