@@ -546,7 +546,7 @@ class RemoteStore:
         rdf_format = GRAPH_FORMATS[media_type]
         triples = list(itertools.islice(ox.parse(body, rdf_format), max_rows + 1))
         if len(triples) <= max_rows:
-            return RawResult(kind, media_type, body)
+            return RawResult(kind, media_type, body, store_limit)
         return RawResult(
             kind, media_type, ox.serialize(triples[:max_rows], format=rdf_format) or b"", max_rows
         )
