@@ -132,6 +132,10 @@ class OxigraphStore:
         if bindings:
             read = sparqltext.read(query)
             if _substitutable(read, bindings):
+                for value in bindings.values():
+                    # Refused as the VALUES route refuses it (an IRI with a Unicode space, say),
+                    # whichever route a query takes, on whichever store.
+                    sparqltext.constant(value)
                 substitutions = {
                     ox.Variable(name): to_oxigraph(sparqltext.constant_term(value))
                     for name, value in bindings.items()
