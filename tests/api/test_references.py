@@ -19,6 +19,10 @@ from lmkg.entries import entry_from_json, entry_from_rdf, parse_rdf
 from lmkg.knowledge import KnowledgeGraph, WriteMode
 from lmkg.store import Store
 from lmkg.vocab import LMKG, ORG, model_graph
+from tests.conftest import ALL_STORE_KINDS
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 REFERENCES = Path(__file__).parent.parent / "data" / "references"
 MICROSOFT = ORG["microsoft"]

@@ -20,7 +20,10 @@ from lmkg.api.cache import ResponseCache
 from lmkg.config import Settings
 from lmkg.readindex import is_change_graph
 from lmkg.store import Store
-from tests.conftest import TOKEN
+from tests.conftest import ALL_STORE_KINDS, TOKEN
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 ENTRY = json.loads((Path(__file__).parent.parent / "data" / "valid-entries" / "minimal.json").read_text())
 MODEL = ENTRY["id"]

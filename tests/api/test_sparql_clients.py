@@ -22,7 +22,10 @@ from lmkg.config import Settings
 from lmkg.store import Store
 from lmkg.vocab import GRAPH_ONTOLOGY, LMKG, model_graph, model_iri
 from tests.api.sparql_results import parse_rdf, parse_results
-from tests.conftest import TOKEN, LiveServer
+from tests.conftest import DEFAULT_STORE_KINDS, ON_EVERY_STORE, TOKEN, LiveServer
+
+# The tests of what the store does (results, formats, errors it finds, updates, datasets) run
+# on Virtuoso too (issue 15); those of lmkg's own request handling run on the default stores.
 
 PREFIXES = f"PREFIX lmkg: <{LMKG._NS}>\nPREFIX model: <{model_iri('')}>\n"
 COUNT_MODELS = (
@@ -62,11 +65,13 @@ def wrapper(server: LiveServer, query: str, return_format: str) -> SPARQLWrapper
 # -- real clients -------------------------------------------------------------------
 
 
+@ON_EVERY_STORE
 def test_sparqlwrapper_select_counts_the_examples(live_server: LiveServer) -> None:
     result = wrapper(live_server, COUNT_MODELS, JSON).queryAndConvert()
     assert result["results"]["bindings"][0]["models"]["value"] == "15"  # type: ignore[index]
 
 
+@ON_EVERY_STORE
 def test_sparqlwrapper_select_xml_by_post(live_server: LiveServer) -> None:
     client = wrapper(live_server, LIST_MODELS, XML)
     client.setMethod(POST)  # a form POST
@@ -76,6 +81,7 @@ def test_sparqlwrapper_select_xml_by_post(live_server: LiveServer) -> None:
     assert "Phi-3-mini" in labels
 
 
+@ON_EVERY_STORE
 @pytest.mark.parametrize(("model", "portable"), [("phi-3-mini", True), ("gpt-4", False)])
 def test_sparqlwrapper_ask_reads_the_inferred_classes(
     live_server: LiveServer, model: str, portable: bool
@@ -83,6 +89,7 @@ def test_sparqlwrapper_ask_reads_the_inferred_classes(
     assert wrapper(live_server, PORTABLE % model, JSON).queryAndConvert()["boolean"] is portable  # type: ignore[index]
 
 
+@ON_EVERY_STORE
 def test_sparqlwrapper_construct_gives_an_rdflib_graph(live_server: LiveServer) -> None:
     graph = wrapper(live_server, DESCRIBE_PHI, XML).queryAndConvert()
     assert isinstance(graph, Graph)
@@ -90,6 +97,7 @@ def test_sparqlwrapper_construct_gives_an_rdflib_graph(live_server: LiveServer) 
     assert (model_iri("phi-3-mini"), RDFS.label, Literal("Phi-3-mini")) in graph
 
 
+@ON_EVERY_STORE
 def test_sparqlwrapper_update_with_token_is_visible_next(live_server: LiveServer) -> None:
     client = SPARQLWrapper(endpoint(live_server))
     client.setMethod(POST)
@@ -99,11 +107,13 @@ def test_sparqlwrapper_update_with_token_is_visible_next(live_server: LiveServer
     assert wrapper(live_server, ASK_TOY, JSON).queryAndConvert()["boolean"] is True  # type: ignore[index]
 
 
+@ON_EVERY_STORE
 def test_sparqlwrapper_sees_a_syntax_error(live_server: LiveServer) -> None:
     with pytest.raises(QueryBadFormed, match="line 1"):
         wrapper(live_server, "SELECT * WHERE { ?s ?p", JSON).query()
 
 
+@ON_EVERY_STORE
 def test_rdflib_sparqlstore_runs_queries(live_server: LiveServer) -> None:
     graph = Graph(store=SPARQLStore(query_endpoint=endpoint(live_server), returnFormat="json"))
     rows = list(graph.query(LIST_MODELS))
@@ -116,6 +126,7 @@ def test_rdflib_sparqlstore_runs_queries(live_server: LiveServer) -> None:
 # -- every content type, read by a real parser ----------------------------------------
 
 
+@ON_EVERY_STORE
 @pytest.mark.parametrize(
     "accept",
     [
@@ -137,6 +148,7 @@ def test_select_in_every_results_format(live_server: LiveServer, accept: str) ->
     assert expected in [row["model"] for row in results.rows]
 
 
+@ON_EVERY_STORE
 @pytest.mark.parametrize(
     ("portable", "accept"),
     [
@@ -166,6 +178,7 @@ GRAPH_TYPES = [
 ]
 
 
+@ON_EVERY_STORE
 @pytest.mark.parametrize("accept", GRAPH_TYPES)
 def test_construct_in_every_rdf_format(live_server: LiveServer, accept: str) -> None:
     response = httpx.post(endpoint(live_server), data={"query": DESCRIBE_PHI}, headers={"Accept": accept})
@@ -181,6 +194,21 @@ def test_construct_in_every_rdf_format(live_server: LiveServer, accept: str) -> 
     assert (model_iri("phi-3-mini"), RDF.type, LMKG.PortableModel) in graph
 
 
+@pytest.mark.parametrize(
+    "store_kind",
+    [
+        *DEFAULT_STORE_KINDS,
+        pytest.param(
+            "virtuoso",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="Virtuoso 7 describes a resource from one graph holding it (here the change "
+                "log's, not its entry's); DESCRIBE's answer is the engine's choice (SPARQL 1.1, 16.4)",
+            ),
+        ),
+    ],
+    indirect=True,
+)
 def test_describe_defaults_to_turtle(live_server: LiveServer) -> None:
     query = PREFIXES + "DESCRIBE model:phi-3-mini"
     response = httpx.get(endpoint(live_server), params={"query": query})
@@ -261,6 +289,7 @@ def test_unknown_body_type_is_415(live_server: LiveServer, content_type: str | N
     assert_error(response, 415, "application/sparql-query")
 
 
+@ON_EVERY_STORE
 def test_syntax_error_is_400_with_line_and_column(live_server: LiveServer) -> None:
     query = "SELECT ?s\nWHERE {\n  ?s ?p ?o\n} LIMIT x"
     response = httpx.post(
@@ -361,6 +390,7 @@ def test_update_on_a_server_without_token_says_how_to_enable(settings: Settings,
         assert not ask_toy(server)
 
 
+@ON_EVERY_STORE
 @pytest.mark.parametrize("how", ["direct", "form"])
 def test_update_with_token_is_visible_in_the_next_query(
     live_server: LiveServer, auth: dict[str, str], how: str
@@ -378,6 +408,7 @@ def test_update_with_token_is_visible_in_the_next_query(
     assert ask_toy(live_server)
 
 
+@ON_EVERY_STORE
 def test_update_dataset_from_the_form(live_server: LiveServer, auth: dict[str, str]) -> None:
     """using-graph-uri in a form scopes the WHERE clause to the ontology graph only."""
     update = f"""INSERT {{ GRAPH <https://example.org/graph/copy> {{ ?c a ?t }} }}
@@ -396,6 +427,7 @@ def test_update_dataset_from_the_form(live_server: LiveServer, auth: dict[str, s
     assert subjects == {str(LMKG.PortableModel)}
 
 
+@ON_EVERY_STORE
 def test_update_syntax_error_is_400_and_changes_nothing(
     live_server: LiveServer, auth: dict[str, str]
 ) -> None:
@@ -408,6 +440,7 @@ def test_update_syntax_error_is_400_and_changes_nothing(
 # -- the dataset and the service description ---------------------------------------------
 
 
+@ON_EVERY_STORE
 def test_protocol_dataset_narrows_the_default_union(live_server: LiveServer) -> None:
     def count(*params: tuple[str, str]) -> str:
         response = httpx.get(endpoint(live_server), params=[("query", COUNT_MODELS), *params])
@@ -452,6 +485,7 @@ def test_service_description_406(live_server: LiveServer) -> None:
     assert_error(response, 406)
 
 
+@ON_EVERY_STORE
 def test_line_and_column_are_the_parsers(live_server: LiveServer) -> None:
     """The 400's position is where the parser stopped, on both stores: no lines added."""
     query = "PREFIX ex: <http://ex/>\nSELECT ?s WHERE {\n  ?s ex:p <relative> .\n  ?s ?p @@ .\n}"

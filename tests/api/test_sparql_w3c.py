@@ -20,7 +20,7 @@ from rdflib.namespace import RDF, RDFS
 from lmkg.config import Settings
 from lmkg.store import Store
 from tests.api.sparql_results import RDF_FORMATS, media_type, parse_rdf, parse_results
-from tests.conftest import TOKEN, LiveServer
+from tests.conftest import ALL_STORE_KINDS, DEFAULT_STORE_KINDS, TOKEN, LiveServer
 
 SUITE = Path(__file__).resolve().parents[2].parent / "shared" / "w3c" / "sparql11-protocol"
 
@@ -149,8 +149,42 @@ def check_response(request: HttpRequest, response: httpx.Response) -> None:
         assert parse_results(response).boolean is request.expected_boolean
 
 
-@pytest.mark.parametrize("test", [pytest.param(t, id=t.name) for t in SUITE_TESTS])
-def test_protocol(test: ProtocolTest, store: Store, protocol_server: LiveServer) -> None:
+VIRTUOSO_REFUSES = {
+    "update_dataset_default_graphs",
+    "update_dataset_named_graphs",
+    "update_dataset_full",
+}
+"""Tests whose update starts with DROP ALL, which Virtuoso 7 runs as a DROP of each graph it
+knows and refuses for a graph a write made rather than CREATE GRAPH ("has not been explicitly
+created before"): an engine difference, expected as such below."""
+
+
+def _reaches_the_store(test: ProtocolTest) -> bool:
+    """Whether the test's requests are answered by the store (results, updates, syntax errors),
+    not refused by lmkg's request handling alone: those run on Virtuoso too (issue 15)."""
+    return test.name.endswith("_syntax") or any(
+        200 in r for request in test.requests for r in request.statuses
+    )
+
+
+@pytest.mark.parametrize(
+    ("test", "store_kind"),
+    [
+        pytest.param(t, kind, id=f"{kind}-{t.name}")
+        for t in SUITE_TESTS
+        for kind in (ALL_STORE_KINDS if _reaches_the_store(t) else DEFAULT_STORE_KINDS)
+    ],
+    indirect=["store_kind"],
+)
+def test_protocol(test: ProtocolTest, store: Store, protocol_server: LiveServer, store_kind: str) -> None:
+    if store_kind == "virtuoso" and test.name in VIRTUOSO_REFUSES:
+        with pytest.raises(AssertionError, match="has not been explicitly created before"):
+            _run(test, store, protocol_server)
+        return
+    _run(test, store, protocol_server)
+
+
+def _run(test: ProtocolTest, store: Store, protocol_server: LiveServer) -> None:
     for iri, file in test.graphs.items():
         store.load_graph(URIRef(iri), Graph().parse(SUITE / file, format="nt"))
     with httpx.Client(base_url=protocol_server.url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:

@@ -212,7 +212,7 @@ def test_reads_beside_a_query_past_the_limit_are_answered(
 # -- caps ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("store_kind", ["embedded", "remote"], indirect=True)
+@pytest.mark.parametrize("store_kind", ["embedded", "remote", "virtuoso"], indirect=True)
 def test_results_past_the_row_cap_are_cut_with_a_marker(settings: Settings) -> None:
     capped = replace(settings, max_rows=5)
     with TestClient(create_app(capped)) as client:

@@ -18,7 +18,10 @@ from fastapi.testclient import TestClient
 from lmkg.api import create_app
 from lmkg.config import Settings
 from lmkg.errors import StoreError
-from tests.conftest import TOKEN, OxigraphServer, free_port
+from tests.conftest import ALL_STORE_KINDS, TOKEN, OxigraphServer, free_port
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 SETTINGS_NAMED = ("--union-default-graph", "tdb2:unionDefaultGraph", "GraphDB", "Virtuoso", "DefaultGraph")
 

@@ -18,6 +18,10 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from lmkg.store import GraphWrite, Store
+from tests.conftest import ALL_STORE_KINDS
+
+STORE_KINDS = ALL_STORE_KINDS
+"""Runs on Virtuoso too (issue 15)."""
 
 FRAGMENTS = [
     "} } ; DROP ALL ; INSERT DATA { GRAPH <urn:lmkg:injected> { <urn:a> <urn:b> <urn:c> } }",

@@ -39,3 +39,23 @@ def test_the_model_list_sorts_by_label_on_virtuoso(client: TestClient) -> None:
     assert response.status_code == 200, response.text
     names = [m["label"].lower() for m in response.json()["models"]]
     assert names and names == sorted(names)
+
+
+# -- the server's own limits (README, "Virtuoso 7") ------------------------------------------
+
+V11 = " ".join(str(i) for i in range(11))
+MANY_ROWS = f"SELECT ?a ?b ?c ?d WHERE {{ VALUES ?a {{ {V11} }} VALUES ?b {{ {V11} }} VALUES ?c {{ {V11} }} VALUES ?d {{ {V11} }} }}"
+"""11^4 = 14,641 rows from no data: more than Virtuoso's defaults let through (10,000)."""
+V200 = " ".join(str(i) for i in range(200))
+LONG = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?a {{ {V200} }} VALUES ?b {{ {V200} }} VALUES ?c {{ {V200} }} VALUES ?d {{ {V200} }} }}"
+"""1.6 billion solutions counted: seconds of work on any machine."""
+
+
+def test_the_fixture_settings_let_a_sorted_result_past_10000_rows_through(client: TestClient) -> None:
+    """MaxSortedTopRows and ResultSetMaxRows above LMKG_MAX_ROWS: lmkg's LIMIT 100001 is sorted whole."""
+    response = client.get("/sparql", params={"query": MANY_ROWS + " ORDER BY ?a ?b ?c ?d"}, headers=JSON)
+    assert response.status_code == 200, response.text
+    rows = response.json()["results"]["bindings"]
+    assert len(rows) == 11**4
+    assert [int(rows[-1][v]["value"]) for v in "abcd"] == [10, 10, 10, 10]
+    assert "X-SPARQL-MaxRows" not in response.headers

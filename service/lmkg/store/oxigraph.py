@@ -52,11 +52,15 @@ def _syntax_error(exc: SyntaxError, text: str) -> QuerySyntaxError:
     return QuerySyntaxError(message)
 
 
+_JSON_ROW_GAP = re.compile(rb"\}\s*,\s*\{")
+
+
 def row_count(body: bytes, media_type: str, at_least: int) -> int:
     """The number of solutions in a serialised result; exact when it may reach `at_least`."""
     # A cheap upper bound first: most results are far below the limit.
     if media_type == "application/sparql-results+json":
-        bound = body.count(b"},{") + 1
+        # Row boundaries "},{" (Oxigraph), "}},\n    {" (Virtuoso); strings add to the bound only.
+        bound = len(_JSON_ROW_GAP.findall(body)) + 1
     elif media_type == "application/sparql-results+xml":
         return body.count(b"<result>")  # '<' is escaped in values: every one is a row
     else:
@@ -128,6 +132,10 @@ class OxigraphStore:
         if bindings:
             read = sparqltext.read(query)
             if _substitutable(read, bindings):
+                for value in bindings.values():
+                    # Refused as the VALUES route refuses it (an IRI with a Unicode space, say),
+                    # whichever route a query takes, on whichever store.
+                    sparqltext.constant(value)
                 substitutions = {
                     ox.Variable(name): to_oxigraph(sparqltext.constant_term(value))
                     for name, value in bindings.items()

@@ -33,6 +33,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import (
+    LmkgError,
     QuerySyntaxError,
     QueryTimeoutError,
     StoreBusyError,
@@ -58,6 +59,34 @@ ABANDONED_WAIT = 3600.0
 """How long a request the caller gave up on is still waited for, holding its slot."""
 
 _LOCATED = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+_SERVER_LIMITS: tuple[tuple[re.Pattern[str], type[LmkgError], str], ...] = (
+    (
+        re.compile(r"\bSR353\b|Sorted TOP clause"),
+        StoreFailedError,
+        "Virtuoso's sort limit was hit: virtuoso.ini's [Parameters] MaxSortedTopRows (10,000 by "
+        "default) must be above LMKG_MAX_ROWS, since lmkg asks /sparql for LIMIT LMKG_MAX_ROWS + 1",
+    ),
+    (
+        re.compile(r"estimated execution time", re.I),
+        StoreFailedError,
+        "Virtuoso refused the query on its cost estimate: set virtuoso.ini's [SPARQL] "
+        "MaxQueryCostEstimationTime = 0 so that LMKG_QUERY_TIMEOUT decides",
+    ),
+    (
+        re.compile(r"\bSR171\b|Transaction timed out"),
+        QueryTimeoutError,
+        "The query ran past the store's own time limit (Virtuoso: virtuoso.ini's [SPARQL] "
+        "MaxQueryExecutionTime, best equal to LMKG_QUERY_TIMEOUT) and was stopped there",
+    ),
+)
+"""Errors a server gives when one of its own settings stops a query: the error lmkg answers
+(a fault to fix in the server's settings, 502, or the query's own length, 503) and the setting."""
+
+RESULT_LIMIT_HEADER = "X-SPARQL-MaxRows"
+"""Virtuoso's header on a result it cut at its ResultSetMaxRows (lmkg sends the same)."""
 
 
 def with_base(text: str, base_iri: str | None) -> tuple[str, int]:
@@ -89,8 +118,11 @@ def term_from_json(binding: Mapping[str, Any]) -> Identifier:
         return BNode(value)
     if "xml:lang" in binding:
         return Literal(value, lang=binding["xml:lang"])
-    if "datatype" in binding:
-        return Literal(value, datatype=URIRef(binding["datatype"]))
+    datatype = binding.get("datatype")
+    if datatype is not None and datatype != _XSD_STRING:
+        return Literal(value, datatype=URIRef(datatype))
+    # A simple literal and an xsd:string are one term (RDF 1.1); rdflib tells them apart, and
+    # Virtuoso types some strings (those with non-ASCII text) where Oxigraph does not.
     return Literal(value)
 
 
@@ -106,6 +138,9 @@ _ENDINGS: dict[str, bytes | tuple[bytes, ...]] = {
 }
 
 
+_COMMENTED = frozenset({"text/turtle", "application/n-triples", "application/n-quads", "application/trig"})
+
+
 def sent_whole(body: bytes, media_type: str) -> bool:
     """Whether a result streamed by a server ends as its format ends.
 
@@ -115,9 +150,32 @@ def sent_whole(body: bytes, media_type: str) -> bool:
     """
     ending = _ENDINGS.get(media_type)
     tail = body.rstrip()
-    if ending is None or not tail:
+    if ending is None or not tail or tail.endswith(ending):
         return True
-    return tail.endswith(ending)
+    # An empty graph that says so in a comment (Virtuoso: "# Empty TURTLE").
+    return media_type in _COMMENTED and all(
+        not line.strip() or line.lstrip().startswith(b"#") for line in tail.splitlines()
+    )
+
+
+_ASKED_AS = {
+    "text/csv": "application/sparql-results+json",
+    "text/tab-separated-values": "application/sparql-results+json",
+    "application/n-quads": "application/n-triples",
+}
+_RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+
+
+def _rewritten(body: bytes, asked: str, media_type: str) -> bytes:
+    """A result the server sent as `asked`, in `media_type` (see `_ASKED_AS`)."""
+    if media_type == "application/n-quads":
+        return body  # N-Triples lines are N-Quads lines of the default graph
+    parsed = ox.parse_query_results(body, format=_RESULTS_FORMATS[asked])
+    return parsed.serialize(format=_RESULTS_FORMATS[media_type]) or b""
 
 
 @dataclass(frozen=True)
@@ -301,9 +359,12 @@ class RemoteStore:
         if response.status_code >= 400:
             # A server's own failure (Virtuoso answers 500 for an error in a query it accepted):
             # not "unavailable, try again", which would repeat it.
+            text = response.text.strip()
+            for pattern, error, setting in _SERVER_LIMITS:
+                if pattern.search(text):
+                    raise error(f"{setting}. The SPARQL store at {url} said: {text[:2000]}")
             raise StoreFailedError(
-                f"The SPARQL store at {url} answered HTTP {response.status_code}: "
-                f"{response.text.strip()[:2000]}"
+                f"The SPARQL store at {url} answered HTTP {response.status_code}: {text[:2000]}"
             )
         return response
 
@@ -387,11 +448,20 @@ class RemoteStore:
     # -- the Store protocol ----------------------------------------------------------
 
     def _own_query(self, query: str, bindings: Mapping[str, Identifier] | None, accept: str) -> httpx.Response:
-        """A query lmkg wrote: the store refusing it is a fault (502), not the client's error (400)."""
+        """A query lmkg wrote: the store refusing it is a fault (502), not the client's error
+        (400); so is an answer the store cut at a row limit of its own, which would be wrong."""
         try:
-            return self._query(sparqltext.read(query).with_values(bindings), accept)
+            response = self._query(sparqltext.read(query).with_values(bindings), accept)
         except QuerySyntaxError as exc:
             raise StoreFailedError(f"The SPARQL store refused a query of lmkg's own: {exc}") from exc
+        cut_at = response.headers.get(RESULT_LIMIT_HEADER)
+        if cut_at is not None:
+            raise StoreFailedError(
+                f"The SPARQL store cut an answer lmkg needs whole at {cut_at} rows "
+                f"({RESULT_LIMIT_HEADER}): raise the server's result limit (Virtuoso: "
+                "virtuoso.ini's [SPARQL] ResultSetMaxRows, above LMKG_MAX_ROWS)"
+            )
+        return response
 
     def select(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> list[Row]:
         response = self._own_query(query, bindings, "application/sparql-results+json")
@@ -412,7 +482,12 @@ class RemoteStore:
 
     def construct(self, query: str, *, bindings: Mapping[str, Identifier] | None = None) -> Graph:
         response = self._own_query(query, bindings, "application/n-triples")
-        return Graph().parse(data=response.text, format="nt")
+        graph = Graph().parse(data=response.text, format="nt")
+        typed = [t for t in graph if isinstance(t[2], Literal) and str(t[2].datatype) == _XSD_STRING]
+        for s, p, o in typed:  # one term in RDF 1.1, two in rdflib (see term_from_json)
+            graph.remove((s, p, o))
+            graph.add((s, p, Literal(str(o))))
+        return graph
 
     def execute(
         self,
@@ -428,34 +503,50 @@ class RemoteStore:
         read = sparqltext.read(query)
         form = read.form
         media_type = graph_format if form.makes_graph else select_format
+        # What the server is asked for: CSV and TSV are written here from its JSON (Virtuoso's
+        # TSV quotes the header and writes terms as CSV does), N-Quads read as N-Triples (a
+        # graph has no graph names; Virtuoso offers no N-Quads for CONSTRUCT).
+        asked = _ASKED_AS.get(media_type, media_type)
         imposed = False
+        original = query
         if max_rows is not None:
             query, imposed = read.with_limit(max_rows)
         text, added_lines = with_base(query, base_iri)
-        response = self._query(
-            text,
-            media_type,
-            default_graph_uris=default_graph_uris,
-            named_graph_uris=named_graph_uris,
-            line_offset=added_lines,
-        )
+        try:
+            response = self._query(
+                text,
+                asked,
+                default_graph_uris=default_graph_uris,
+                named_graph_uris=named_graph_uris,
+                line_offset=added_lines,
+            )
+        except QuerySyntaxError as exc:
+            # Where the client's own text breaks SPARQL, the same on every store.
+            located = sparqltext.syntax_error(original, base_iri)
+            raise (QuerySyntaxError(located) if located else exc) from None
         kind = "graph" if form.makes_graph else "ask" if form is QueryForm.ASK else "select"
         body = response.content
-        if not sent_whole(body, media_type):
+        if not sent_whole(body, asked):
             raise StoreError(
                 "The SPARQL store failed while it sent the result (it had answered 200 and "
                 f"streamed part of it); it said: {body[-300:].decode('utf-8', 'replace')}"
             )
+        if asked != media_type:
+            body = _rewritten(body, asked, media_type)
+        # The server's own row limit (Virtuoso's ResultSetMaxRows) cut the result: say so, with
+        # the limit it was cut at, as lmkg does at its own.
+        store_cut = response.headers.get(RESULT_LIMIT_HEADER)
+        store_limit = int(store_cut) if store_cut and store_cut.isdigit() else None
         if max_rows is None or kind == "ask":
-            return RawResult(kind, media_type, body)
+            return RawResult(kind, media_type, body, store_limit)
         if kind == "select":
             cut = imposed and row_count(body, media_type, max_rows) >= max_rows
-            return RawResult(kind, media_type, body, max_rows if cut else None)
+            return RawResult(kind, media_type, body, store_limit or (max_rows if cut else None))
         # A graph result: the server sent it whole; keep the first max_rows triples.
         rdf_format = GRAPH_FORMATS[media_type]
         triples = list(itertools.islice(ox.parse(body, rdf_format), max_rows + 1))
         if len(triples) <= max_rows:
-            return RawResult(kind, media_type, body)
+            return RawResult(kind, media_type, body, store_limit)
         return RawResult(
             kind, media_type, ox.serialize(triples[:max_rows], format=rdf_format) or b"", max_rows
         )

@@ -55,6 +55,7 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def is_absolute_iri(value: str) -> bool:
@@ -104,6 +105,10 @@ def literal(value: Literal) -> str:
         raise ValueError(f"a literal holds a lone surrogate, which no RDF syntax can write: {lexical!r}")
     # Four replaces measured faster than one str.translate on entry-sized text (C loops).
     escaped = lexical.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    if _CONTROL.search(escaped):
+        # Other control characters as \uXXXX, which SPARQL and N-Quads both read: Virtuoso's
+        # lexer ends a string at a raw NUL ("Unterminated SPARQL short double-quoted string").
+        escaped = _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04X}", escaped)
     text = f'"{escaped}"'
     if value.language:
         if _LANGUAGE.fullmatch(value.language) is None:
@@ -148,6 +153,10 @@ class TermWriter:
     def __init__(self) -> None:
         self._prefix = f"_:w{uuid.uuid4().hex}n"
         self._blank: dict[BNode, str] = {}
+
+    @property
+    def wrote_blank_nodes(self) -> bool:
+        return bool(self._blank)
 
     def blank(self, node: BNode) -> str:
         label = self._blank.get(node)
@@ -217,15 +226,25 @@ def nquads(replace: Mapping[URIRef, Graph], inferred: Graph) -> str:
 
 
 def replacing_update(
-    graphs: Iterable[str], subjects: Iterable[str], blocks: Iterable[tuple[str, str]]
+    graphs: Iterable[str],
+    subjects: Iterable[str],
+    blocks: Iterable[tuple[str, str]],
+    *,
+    blank_nodes: bool = False,
 ) -> str:
     """One SPARQL Update: drop `graphs`, delete the inferred triples about `subjects`, then
-    insert each (graph IRI, N-Triples text written by a TermWriter) block."""
+    insert each (graph IRI, N-Triples text written by a TermWriter) block.
+
+    With `blank_nodes` the insert is `INSERT { ... } WHERE { }` rather than INSERT DATA: the
+    same triples (the template's blank nodes are fresh, one per label, for its one solution),
+    and the form Virtuoso 7 accepts ("Blank node ... is not allowed in a constant clause").
+    """
     operations = [drop_graph(g) for g in graphs]
     operations.extend(delete_inferred_about(s) for s in subjects)
     inserts = [f"GRAPH {iri(g)} {{\n{triples}}}" for g, triples in blocks if triples]
     if inserts:
-        operations.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
+        body = "{\n" + "\n".join(inserts) + "\n}"
+        operations.append(f"INSERT {body} WHERE {{ }}" if blank_nodes else f"INSERT DATA {body}")
     return " ;\n".join(operations)
 
 
@@ -235,7 +254,10 @@ def update_for_write(change: GraphWrite) -> str:
     blocks = [(str(g), writer.triples(data)) for g, data in change.replace.items()]
     blocks.append((str(GRAPH_INFERRED), writer.triples(change.inferred)))
     return replacing_update(
-        [str(g) for g in change.replace], sorted(str(s) for s in change.inferred_subjects), blocks
+        [str(g) for g in change.replace],
+        sorted(str(s) for s in change.inferred_subjects),
+        blocks,
+        blank_nodes=writer.wrote_blank_nodes,
     )
 
 
@@ -591,3 +613,33 @@ def read(text: str) -> SparqlText:
 def nesting_depth(text: str) -> int:
     """The deepest nesting of {, ( and [ outside IRIs, strings and comments (Turtle too)."""
     return read(text).nesting_depth
+
+
+_PARSE_ONLY = ox.Variable("lmkg_parse_only_5f0c9e")
+"""Bound in `syntax_error` so that pyoxigraph stops after parsing: it checks substitutions
+against the projection before it evaluates anything (0.5.13), and none projects this."""
+_LOCATED_ERROR = re.compile(r"error at (\d+):(\d+): (.*)", re.S)
+
+
+def syntax_error(query: str, base_iri: str | None = None) -> str | None:
+    """Where a query fails to parse, in Oxigraph's grammar ("SPARQL syntax error at line L,
+    column C: ..."), or None when it parses.
+
+    For a query a SPARQL server refused: servers locate errors their own way (Virtuoso counts
+    lines from a prologue of its own and gives no column), so lmkg says where the query's own
+    text breaks SPARQL 1.1, the same on every store. Parsed on an empty in-memory store and
+    never evaluated (see `_PARSE_ONLY`).
+    """
+    if _PARSE_ONLY.value in query:
+        return None
+    try:
+        ox.Store().query(query, base_iri=base_iri, substitutions={_PARSE_ONLY: ox.Literal("")})
+    except SyntaxError as exc:
+        match = _LOCATED_ERROR.match(str(exc))
+        if match is None:
+            return f"SPARQL syntax error: {exc}"
+        line, column, detail = match.groups()
+        return f"SPARQL syntax error at line {line}, column {column}: {detail}"
+    except (RuntimeError, ValueError, OSError):
+        return None  # it parsed: the substitution (or what follows parsing) was refused
+    return None
