@@ -89,6 +89,14 @@ def cli(argv: list[str]) -> int:
         "--lmkg-workers", type=int, default=1, help="`lmkg serve --workers` (default: %(default)s)"
     )
     run.add_argument(
+        "--lmkg-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an environment variable for `lmkg serve` and the Oxigraph server it starts (repeatable; "
+        "e.g. MALLOC_ARENA_MAX=2)",
+    )
+    run.add_argument(
         "--store",
         type=_prebuilt,
         default={},
@@ -101,7 +109,12 @@ def cli(argv: list[str]) -> int:
     )
     run.add_argument("--output", type=Path, default=Path(__file__).parent / "RESULTS.md")
     again = commands.add_parser("report", help="write RESULTS.md again from a run's results.json")
-    again.add_argument("results", type=Path, help="the results.json a run wrote beside its output")
+    again.add_argument(
+        "results",
+        type=Path,
+        nargs="+",
+        help="the results.json of one run or more (their sizes in this order)",
+    )
     again.add_argument("--output", type=Path, default=Path(__file__).parent / "RESULTS.md")
     args = parser.parse_args(argv)
     if args.command == "report":
@@ -126,6 +139,7 @@ def cli(argv: list[str]) -> int:
             mixed_seconds=args.mixed_seconds,
             mixed_writes=args.mixed_writes,
             lmkg_workers=args.lmkg_workers,
+            lmkg_env=dict(item.split("=", 1) for item in args.lmkg_env),
             prebuilt=args.store,
             workdir=args.workdir,
         ),

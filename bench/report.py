@@ -319,7 +319,8 @@ def render_user(result: dict[str, Any], *, clients: int) -> list[str]:
         total = sum(p["mb"] for p in processes)
         restart = sum(p["mb"] for p in result.get("lmkg_processes_after_restart", []))
         lines += [
-            f"**Resident memory of lmkg** (`lmkg serve --workers {result.get('lmkg_workers', 1)}`) after the workloads:",
+            f"**Resident memory of lmkg** (`{' '.join(f'{k}={v}' for k, v in result.get('lmkg_env', {}).items())}"
+            f"{' ' if result.get('lmkg_env') else ''}lmkg serve --workers {result.get('lmkg_workers', 1)}`) after the workloads:",
             "",
             "| process | MB after the workloads |",
             "| --- | ---: |",

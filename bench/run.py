@@ -62,6 +62,7 @@ class RunOptions:
     mixed_seconds: float = 20.0
     mixed_writes: float = 10.0
     lmkg_workers: int = 1
+    lmkg_env: dict[str, str] = field(default_factory=dict)
     prebuilt: dict[str, Path] = field(default_factory=dict)
     workdir: Path | None = None
 
@@ -250,14 +251,14 @@ def sparql_answer(target: Target, queries: list[str], timeout: float) -> tuple[f
     return time.perf_counter() - started, first
 
 
-def _count_of(result: Any) -> int | None:
+def count_of(result: Any) -> int | None:
     try:
         return int(result["results"]["bindings"][0]["n"]["value"])
     except (KeyError, IndexError, TypeError, ValueError):
         return None
 
 
-def _total_of(target: Target, request: Request) -> tuple[int, int | None, int]:
+def total_of(target: Target, request: Request) -> tuple[int, int | None, int]:
     """One uncached request: its status, its `total` (for a list) and its size in bytes."""
     req = urllib.request.Request(
         target.base + request.path, headers={**dict(request.headers), "Cache-Control": "no-cache"}
@@ -294,7 +295,7 @@ def run_user_workloads(
     out: dict[str, dict[str, Any]] = {}
     # 1. One client each, for the ratio and the check that both count the same models.
     for workload in workloads:
-        status, total, size = _total_of(lmkg, workload.requests[0])
+        status, total, size = total_of(lmkg, workload.requests[0])
         ours = pool.sequential(
             lmkg.base, (workload.uncached() * 10)[: max(10, min(len(workload.requests), 20))]
         )
@@ -313,7 +314,7 @@ def run_user_workloads(
                 oxigraph.restart()  # it may go on computing the query: that would load the machine
                 break
             if attempt == 0:
-                count = _count_of(first)
+                count = count_of(first)
             theirs.append(seconds)
             if seconds > request_timeout / 4:
                 break  # one slow answer is enough; three would take the run's time
@@ -442,7 +443,11 @@ def run_size(
         targets: dict[str, Target] = {}
         try:
             targets["lmkg"] = start_lmkg(
-                store, workdir, query_timeout=request_timeout, workers=options.lmkg_workers
+                store,
+                workdir,
+                query_timeout=request_timeout,
+                workers=options.lmkg_workers,
+                env_extra=options.lmkg_env,
             )
             targets["oxigraph"] = start_oxigraph(nquads, workdir, query_timeout=request_timeout)
             if not options.sparql_workloads:
@@ -552,7 +557,11 @@ def run_size(
             health = _get_json(lmkg.base + "/health")
             lmkg.stop()
             restarted = start_lmkg(
-                store, workdir, query_timeout=request_timeout, workers=options.lmkg_workers
+                store,
+                workdir,
+                query_timeout=request_timeout,
+                workers=options.lmkg_workers,
+                env_extra=options.lmkg_env,
             )
             targets["lmkg"] = restarted
             rss_restart = restarted.rss_bytes()
@@ -583,6 +592,7 @@ def run_size(
             "lmkg_processes": processes,
             "lmkg_processes_after_restart": processes_restart,
             "lmkg_workers": options.lmkg_workers,
+            "lmkg_env": options.lmkg_env,
             "user": user,
             "mixed": mixed,
             "health": health,
@@ -655,20 +665,21 @@ def main(
             )
     finally:
         pool.close()
-    report(output.parent / "results.json", output)
+    report([output.parent / "results.json"], output)
 
 
-def report(results_file: Path, output: Path) -> None:
-    """bench/RESULTS.md's measured part, written again from a run's results.json."""
+def report(results_files: list[Path], output: Path) -> None:
+    """bench/RESULTS.md's measured part, written again from the results.json of one run or of
+    several (their sizes in the order given, each run's command shown; the first's settings)."""
     from bench.report import write_results
 
-    saved = json.loads(results_file.read_text(encoding="utf-8"))
-    meta = saved["meta"]
+    saved = [json.loads(f.read_text(encoding="utf-8")) for f in results_files]
+    meta = saved[0]["meta"]
     write_results(
         output,
-        saved["results"],
+        [result for run in saved for result in run["results"]],
         meta["machine"],
-        meta["command"],
+        "\n".join(run["meta"]["command"] for run in saved),
         clients=meta["clients"],
         rounds=meta["rounds"],
         duration=meta["duration"],

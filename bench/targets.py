@@ -132,7 +132,7 @@ def start_lmkg(
     store: Path,
     workdir: Path,
     *,
-    timeout: float = 120,
+    timeout: float = 600,
     query_timeout: float = 60,
     workers: int = 1,
     env_extra: dict[str, str] | None = None,
