@@ -34,7 +34,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float) ->
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} was ready")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            # One request at a time, waited for: a service that takes long on its first answer (a
+            # count of the store's quads) would get a new one on top every few seconds otherwise.
+            left = max(1.0, timeout - (time.perf_counter() - started))
+            with urllib.request.urlopen(url, timeout=left) as response:
                 if response.status == 200:
                     return time.perf_counter() - started
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -151,7 +154,15 @@ def start_lmkg(
     command = [shutil.which("lmkg") or "lmkg", "serve", "--port", str(port), "--workers", str(workers)]
     process = _spawn(command, log, env)
     base = f"http://127.0.0.1:{port}"
-    ready = wait_ready(f"{base}/health", process, timeout=timeout)
+    try:
+        ready = wait_ready(f"{base}/health", process, timeout=timeout)
+    except BaseException:
+        process.send_signal(signal.SIGINT)  # uvicorn's quick exit; its Oxigraph server dies with it
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
     return Target("lmkg", base, "/sparql", process, ready, log, command=command)
 
 
