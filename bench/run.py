@@ -264,11 +264,15 @@ def total_of(target: Target, request: Request) -> tuple[int, int | None, int]:
         target.base + request.path, headers={**dict(request.headers), "Cache-Control": "no-cache"}
     )
     try:
-        with urllib.request.urlopen(req, timeout=600) as response:
+        # The first request of a run may bring the read index up to date (or rebuild an index
+        # of an older schema): waited for, however long.
+        with urllib.request.urlopen(req, timeout=3600) as response:
             body = response.read()
             status = response.status
     except urllib.error.HTTPError as exc:
         return exc.code, None, 0
+    except OSError:
+        return 0, None, 0
     try:
         total = json.loads(body).get("total")
     except (ValueError, AttributeError):
@@ -517,7 +521,8 @@ def run_size(
                             targets[name].base, workload.requests[name], duration=duration, seed=round_number
                         )
                         measures[workload.name][name].add(burst)
-                print(f"[{size}] round {round_number + 1}/{rounds} done", flush=True)
+                if workloads:
+                    print(f"[{size}] round {round_number + 1}/{rounds} done", flush=True)
             user = run_user_workloads(
                 user_workloads(ids, deep_offset=max(0, (len(ids) * 9 // 10) // 20 * 20)),
                 targets["lmkg"],
