@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -22,6 +23,8 @@ def _prebuilt(text: str) -> dict[str, Path]:
 
 
 def cli(argv: list[str]) -> int:
+    # SIGTERM ends a run as an error would: the services it started are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     parser = argparse.ArgumentParser(prog="python3 -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="build the data sets, start the three services, measure, report")
