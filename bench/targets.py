@@ -34,7 +34,10 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], *, timeout: float) ->
         if process.poll() is not None:
             raise RuntimeError(f"{process.args!r} exited with {process.returncode} before {url} was ready")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
+            # One request at a time, waited for: a service that takes long on its first answer (a
+            # count of the store's quads) would get a new one on top every few seconds otherwise.
+            left = max(1.0, timeout - (time.perf_counter() - started))
+            with urllib.request.urlopen(url, timeout=left) as response:
                 if response.status == 200:
                     return time.perf_counter() - started
         except (urllib.error.URLError, ConnectionError, TimeoutError):
@@ -55,6 +58,26 @@ class Target:
     ready_seconds: float
     log: Path
     extra: dict[str, float] = field(default_factory=dict)
+    command: list[str] = field(default_factory=list)
+
+    def processes(self) -> list[tuple[str, int, int]]:
+        """(role, pid, resident bytes) of the process and its children: for `lmkg serve`, the
+        service (with one worker, uvicorn serves in it), each uvicorn worker, and the Oxigraph
+        server it supervises on the embedded store."""
+        try:
+            root = psutil.Process(self.process.pid)
+            members = [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+        found: list[tuple[str, int, int]] = []
+        for member in members:
+            try:
+                rss = member.memory_info().rss
+                line = member.cmdline()
+            except psutil.NoSuchProcess:
+                continue
+            found.append((_role(self.name, member.pid == root.pid, line), member.pid, rss))
+        return found
 
     def rss_bytes(self) -> int:
         """Resident memory of the process and its children (lmkg's engine process)."""
@@ -74,6 +97,14 @@ class Target:
             child.wait(timeout=30)
         wait_ready(f"{self.base}/?query=ASK%7B%7D", self.process, timeout=timeout)
 
+    def restart(self, *, timeout: float = 600) -> None:
+        """Stop the server and start it again on the same data and port (the Oxigraph server
+        after a query past the limit, which it may go on computing)."""
+        self.stop()
+        log = self.log.open("ab")
+        self.process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+        wait_ready(f"{self.base}{self.sparql_path}?query=ASK%7B%7D", self.process, timeout=timeout)
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -84,12 +115,31 @@ class Target:
                 self.process.wait()
 
 
+def _role(target: str, root: bool, command: list[str]) -> str:
+    text = " ".join(command)
+    if "oxigraph" in (command[0] if command else "") and " serve" in text:
+        return "Oxigraph server (store)" if target == "lmkg" else "Oxigraph server"
+    if root:
+        return "service (lmkg serve)" if target == "lmkg" else target
+    if "multiprocessing" in text and "spawn" in text and "resource_tracker" not in text:
+        return "uvicorn worker"
+    return "child: " + (command[0].rsplit("/", 1)[-1] if command else "?")
+
+
 def _spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     handle = log.open("ab")
     return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO)
 
 
-def start_lmkg(store: Path, workdir: Path, *, timeout: float = 120, query_timeout: float = 60) -> Target:
+def start_lmkg(
+    store: Path,
+    workdir: Path,
+    *,
+    timeout: float = 600,
+    query_timeout: float = 60,
+    workers: int = 1,
+    env_extra: dict[str, str] | None = None,
+) -> Target:
     """`lmkg serve` on the store, as a user runs it; ready when /health answers 200."""
     port = free_port()
     env = {
@@ -98,12 +148,22 @@ def start_lmkg(store: Path, workdir: Path, *, timeout: float = 120, query_timeou
         "LMKG_TOKEN": TOKEN,
         "LMKG_PORT": str(port),
         "LMKG_QUERY_TIMEOUT": str(query_timeout),
+        **(env_extra or {}),
     }
     log = workdir / "lmkg.log"
-    process = _spawn([shutil.which("lmkg") or "lmkg", "serve", "--port", str(port)], log, env)
+    command = [shutil.which("lmkg") or "lmkg", "serve", "--port", str(port), "--workers", str(workers)]
+    process = _spawn(command, log, env)
     base = f"http://127.0.0.1:{port}"
-    ready = wait_ready(f"{base}/health", process, timeout=timeout)
-    return Target("lmkg", base, "/sparql", process, ready, log)
+    try:
+        ready = wait_ready(f"{base}/health", process, timeout=timeout)
+    except BaseException:
+        process.send_signal(signal.SIGINT)  # uvicorn's quick exit; its Oxigraph server dies with it
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
+    return Target("lmkg", base, "/sparql", process, ready, log, command=command)
 
 
 def start_oxigraph(dump: Path, workdir: Path, *, timeout: float = 600, query_timeout: float = 60) -> Target:
@@ -119,23 +179,21 @@ def start_oxigraph(dump: Path, workdir: Path, *, timeout: float = 600, query_tim
     )
     loaded = time.perf_counter() - started
     port = free_port()
-    process = _spawn(
-        [
-            "oxigraph",
-            "serve",
-            "--location",
-            str(location),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--union-default-graph",
-            "--timeout-s",
-            str(int(query_timeout)),
-        ],
-        log,
-    )
+    command = [
+        shutil.which("oxigraph") or "oxigraph",
+        "serve",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+        "--timeout-s",
+        str(int(query_timeout)),
+    ]
+    process = _spawn(command, log)
     base = f"http://127.0.0.1:{port}"
     ready = wait_ready(f"{base}/query?query=ASK%7B%7D", process, timeout=timeout)
-    return Target("oxigraph", base, "/query", process, ready, log, {"load_seconds": loaded})
+    return Target("oxigraph", base, "/query", process, ready, log, {"load_seconds": loaded}, command)
 
 
 def start_rdflib(dump: Path, workdir: Path, *, timeout: float = 1800) -> Target:

@@ -18,14 +18,13 @@ from pathlib import Path
 import pytest
 from bench import data
 from bench.client import ClientPool, Request
-from bench.run import Measure, build_store, dump
+from bench.run import Measure, build_store, count_of, dump, sparql_answer, total_of
 from bench.targets import Target, start_lmkg, start_oxigraph
 from bench.workloads import (
     LIST_REST,
     NO_CACHE,
     list_reference_queries,
     query_workloads,
-    sparql_get,
     write_requests,
 )
 
@@ -133,16 +132,19 @@ def services_10k() -> Iterator[tuple[Target, Target]]:
 def test_uncached_list_at_10k(services_10k: tuple[Target, Target], pool: ClientPool) -> None:
     """GET /models (filtered, sorted, paged; Cache-Control: no-cache, so answered by the read
     index every time) against the Oxigraph server answering the same question in SPARQL (the
-    count and the page that lmkg.models_query sends), at 10,000 entries. The ratio is printed;
-    the floor only catches the read index being bypassed (SPARQL at 10k is some 100x slower)."""
+    count and the page that lmkg.models_query sends, one answer timed as a whole), at 10,000
+    entries. The ratio is printed; the floor only catches the read index being bypassed (SPARQL
+    at 10k is some 100x slower). Two answers of the Oxigraph server: each takes seconds."""
     lmkg, oxigraph = services_10k
-    ours = pool.sequential(lmkg.base, [Request("GET", LIST_REST, NO_CACHE)] * 20)
-    theirs = pool.sequential(
-        oxigraph.base, [sparql_get(oxigraph.sparql_path, q) for q in list_reference_queries()] * 5
-    )
-    assert ours.errors == 0 and theirs.errors == 0, (ours.statuses, theirs.statuses)
-    # One answer of the Oxigraph server is two requests: the count and the page.
-    their_p50 = 2 * statistics.median(theirs.latencies)
-    ratio = their_p50 / statistics.median(ours.latencies)
+    ours = pool.sequential(lmkg.base, [Request("GET", LIST_REST, NO_CACHE)] * 10)
+    assert ours.errors == 0, ours.statuses
+    status, total, _ = total_of(lmkg, Request("GET", LIST_REST))
+    theirs = []
+    for _ in range(2):
+        seconds, counted = sparql_answer(oxigraph, list_reference_queries(), 60)
+        assert seconds is not None, "the Oxigraph server gave no answer to the reference SPARQL in 60 s"
+        theirs.append(seconds)
+        assert (status, total) == (200, count_of(counted)), "lmkg and the SPARQL count different models"
+    ratio = min(theirs) / statistics.median(ours.latencies)
     print(f"uncached GET /models at 10k: {ratio:.1f}x faster than the Oxigraph server's SPARQL (floor 2x)")
     assert ratio >= 2, f"uncached GET /models at 10k is only {ratio:.1f}x the Oxigraph server's speed"

@@ -1,0 +1,33 @@
+"""The Oxigraph server that `lmkg serve` supervises runs with few malloc arenas (the memory
+target of issue 14: bench/RESULTS.md measured 238 MB against 131 MB at 100k), unless the
+environment says otherwise. Read from the running server's own environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lmkg.store.server import ARENAS, OxigraphServer
+
+
+def _arenas_of(server: OxigraphServer) -> str | None:
+    assert server.pid is not None
+    environ = Path(f"/proc/{server.pid}/environ").read_bytes().split(b"\0")
+    found = [e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"MALLOC_ARENA_MAX=")]
+    return found[0] if found else None
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, ARENAS), ("4", "4")])
+def test_oxigraph_server_runs_with_few_arenas_unless_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str | None, expected: str
+) -> None:
+    if given is None:
+        monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    else:
+        monkeypatch.setenv("MALLOC_ARENA_MAX", given)
+    server = OxigraphServer(tmp_path / "store", query_timeout=5)
+    try:
+        assert _arenas_of(server) == expected
+    finally:
+        server.stop()
