@@ -51,6 +51,8 @@ from pathlib import Path
 from typing import Any
 from typing import Literal as TypingLiteral
 
+import numpy as np
+import numpy.typing as npt
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, XSD
 from rdflib.term import Identifier
@@ -58,6 +60,7 @@ from rdflib.term import Identifier
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
 from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
+from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, page
 from lmkg.store import Store
 from lmkg.vocab import (
     CHANGES,
@@ -163,7 +166,7 @@ _Q_GRAPH_EXISTS = "ASK { GRAPH %s { ?s ?p ?o } }"
 _BATCH = 500
 """Entries per projection query: a VALUES block of this many IRIs stays a few tens of KB."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
 
 _SCHEMA = """
@@ -186,8 +189,15 @@ CREATE TABLE IF NOT EXISTS model (
   release_year INTEGER,
   portable INTEGER, portable_basis TEXT,
   cheap INTEGER, cheap_basis TEXT,
-  fast INTEGER, fast_basis TEXT
+  fast INTEGER, fast_basis TEXT,
+  label_rank INTEGER,
+  release_rank INTEGER,
+  iri_rank INTEGER NOT NULL,
+  version INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS model_version ON model (version);
+CREATE TABLE IF NOT EXISTS removed (model INTEGER NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS removed_version ON removed (version);
 CREATE INDEX IF NOT EXISTS model_label ON model (label_missing, label_key, iri);
 CREATE INDEX IF NOT EXISTS model_label_desc ON model (label_missing, label_key DESC, iri);
 CREATE INDEX IF NOT EXISTS model_size ON model (parameters_missing, parameter_count, iri);
@@ -207,6 +217,58 @@ CREATE INDEX IF NOT EXISTS lineage_model ON lineage (model);
 CREATE TABLE IF NOT EXISTS applied_change (change TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS model_text USING fts5(label, description, tokenize='trigram');
 """
+
+
+RANK_STEP = 1 << 32
+"""The distance between neighbouring sort ranks after a rebuild: room for 32 halvings."""
+
+_RANKED: dict[str, tuple[str, str]] = {
+    # rank column -> (the rows it ranks, the text it orders by)
+    "label_rank": ("label_missing = 0", "label_key"),
+    "release_rank": ("release_missing = 0", "release_date"),
+    "iri_rank": ("1 = 1", "iri"),
+}
+
+
+def place_rank(db: sqlite3.Connection, column: str, value: str | None, version: int) -> int | None:
+    """The sort rank of a row whose key is `value` among the rows already in the index: the
+    rank of an equal key, else one between the ranks of the keys either side (found by the
+    B-tree index on the key); when there is no integer left between them, the column is
+    renumbered first (every row stamped `version`, so the columns reload)."""
+    if value is None:
+        return None
+    rows, key = _RANKED[column]
+    same = db.execute(f"SELECT {column} FROM model WHERE {rows} AND {key} = ? LIMIT 1", (value,)).fetchone()
+    if same is not None:
+        return int(same[0])
+    for _ in range(2):
+        below = db.execute(
+            f"SELECT {column} FROM model WHERE {rows} AND {key} < ? ORDER BY {key} DESC LIMIT 1", (value,)
+        ).fetchone()
+        above = db.execute(
+            f"SELECT {column} FROM model WHERE {rows} AND {key} > ? ORDER BY {key} LIMIT 1", (value,)
+        ).fetchone()
+        if below is None and above is None:
+            return 0
+        if below is None:
+            return int(above[0]) - RANK_STEP
+        if above is None:
+            return int(below[0]) + RANK_STEP
+        if int(above[0]) - int(below[0]) >= 2:
+            return (int(above[0]) + int(below[0])) // 2
+        _renumber(db, column, version)
+    raise RuntimeError(f"no room for a rank in {column} after renumbering")  # pragma: no cover
+
+
+def _renumber(db: sqlite3.Connection, column: str, version: int) -> None:
+    rows, key = _RANKED[column]
+    ranks: list[tuple[int, int, int]] = []
+    number, last = -1, None
+    for rowid, value in db.execute(f"SELECT rowid, {key} FROM model WHERE {rows} ORDER BY {key}").fetchall():
+        if value != last:
+            number, last = number + 1, value
+        ranks.append((number * RANK_STEP, version, rowid))
+    db.executemany(f"UPDATE model SET {column} = ?, version = ? WHERE rowid = ?", ranks)
 
 
 def index_path(settings: Settings) -> Path:
@@ -532,6 +594,56 @@ def _where(filters: IndexFilter) -> tuple[str, list[str], list[Any]]:
     return source, clauses, params
 
 
+_POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _chosen(
+    db: sqlite3.Connection, filters: IndexFilter
+) -> tuple[npt.NDArray[np.int64] | None, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
+    """The row ids that the developer and search filters allow (None: no such filter), and the
+    search's bm25 scores (lower is better; a hit in the label weighs ten times one in the
+    description), from SQLite's indexes."""
+    among: npt.NDArray[np.int64] | None = None
+    scores = None
+    if filters.developer:
+        name = filters.developer.strip()
+        among = np.array(
+            [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT model FROM developer WHERE org = ? OR org IN "
+                    "(SELECT org FROM org_label WHERE label_key = ?)",
+                    (str(ORG[slugify(name)]), name.lower()),
+                )
+            ],
+            dtype=np.int64,
+        )
+    text = (filters.search or "").strip().lower()
+    if text:
+        if len(text) >= 3:
+            # The trigram tokenizer matches a phrase anywhere in a word, as CONTAINS does.
+            hits = db.execute(
+                "SELECT rowid, bm25(model_text, 10.0, 1.0) FROM model_text WHERE model_text MATCH ?",
+                ('"' + text.replace('"', '""') + '"',),
+            ).fetchall()
+            found = np.array([h[0] for h in hits], dtype=np.int64)
+            scores = (found, np.array([h[1] for h in hits], dtype=np.float64))
+        else:  # shorter than a trigram: a scan
+            found = np.array(
+                [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT rowid FROM model_text WHERE instr(lower(label), ?) > 0 "
+                        "OR instr(lower(description), ?) > 0",
+                        (text, text),
+                    )
+                ],
+                dtype=np.int64,
+            )
+        among = found if among is None else np.intersect1d(among, found)
+    return among, scores
+
+
 _ORDER = {
     "label": ("m.label_missing", "m.label_key"),
     "parameterCount": ("m.parameters_missing", "m.parameter_count"),
@@ -549,6 +661,9 @@ class ReadIndex:
         self._local = threading.local()
         self._sync_lock = threading.Lock()
         self._confirmed_generation: int | None = None
+        self._version = 0  # the version the open write transaction stamps its rows with
+        self._columns = Columns()
+        self._columns_lock = threading.Lock()
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -580,6 +695,8 @@ class ReadIndex:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._version = int(self._meta(db, "version") or 0) + 1
+            self._set_meta(db, "version", str(self._version))
             yield db
         except BaseException:
             db.execute("ROLLBACK")
@@ -643,9 +760,18 @@ class ReadIndex:
             "lineage",
             "applied_change",
             "model_text",
+            "removed",
         ):
             db.execute(f"DELETE FROM {table}")
-        self._insert(db, rows.values())
+        values = [row.values() for row in rows.values()]
+        for column, (_, key) in _RANKED.items():
+            distinct = sorted({v[key] for v in values if v[key] is not None})
+            ranks = {value: number * RANK_STEP for number, value in enumerate(distinct)}
+            for v in values:
+                v[column] = ranks.get(v[key])
+        self._insert(db, rows.values(), values)
+        self._set_meta(db, "epoch", uuid.uuid4().hex)
+        self._set_meta(db, "floor", "0")
         self._replace_org_labels(db, orgs)
         db.executemany(
             "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
@@ -688,6 +814,11 @@ class ReadIndex:
         db.executemany("INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)", new.items())
         # Kept past RETENTION_NS so that writes know which change graphs to drop.
         db.execute("DELETE FROM applied_change WHERE at < ?", (now - 2 * RETENTION_NS,))
+        # Removals are kept as long as changes; a worker's columns older than that reload.
+        pruned = db.execute("SELECT max(version) FROM removed WHERE at < ?", (now - RETENTION_NS,)).fetchone()[0]
+        if pruned is not None:
+            db.execute("DELETE FROM removed WHERE version <= ?", (pruned,))
+            self._set_meta(db, "floor", str(pruned))
         self._set_meta(db, "head", head)
         self._set_meta(db, "synced", str(now))
 
@@ -697,12 +828,15 @@ class ReadIndex:
             return
         rows, orgs = project(self.store, [URIRef(i) for i in iris])
         old_orgs: set[str] = set()
+        kept: dict[str, int] = {}  # a re-projected entry keeps its row id (the columns' slot)
         for start in range(0, len(iris), _BATCH):
             part = list(iris[start : start + _BATCH])
             marks = ",".join("?" * len(part))
-            ids = [r[0] for r in db.execute(f"SELECT rowid FROM model WHERE iri IN ({marks})", part)]
+            found = db.execute(f"SELECT rowid, iri FROM model WHERE iri IN ({marks})", part).fetchall()
+            ids = [r[0] for r in found]
             if not ids:
                 continue
+            kept.update((iri, rowid) for rowid, iri in found)
             row_marks = ",".join("?" * len(ids))
             old_orgs |= {
                 r[0] for r in db.execute(f"SELECT org FROM developer WHERE model IN ({row_marks})", ids)
@@ -711,7 +845,17 @@ class ReadIndex:
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model_text WHERE rowid IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model WHERE rowid IN ({row_marks})", ids)
-        self._insert(db, rows.values())
+        now = time.time_ns()
+        db.executemany(
+            "INSERT INTO removed (model, version, at) VALUES (?, ?, ?)",
+            [(rowid, self._version, now) for iri, rowid in kept.items() if iri not in rows],
+        )
+        values = [row.values() for row in rows.values()]
+        for v in values:
+            v["rowid"] = kept.get(v["iri"])
+            for column in _RANKED:
+                v[column] = place_rank(db, column, v[_RANKED[column][1]], self._version)
+            self._insert(db, [rows[v["iri"]]], [v])
         # Labels of organisations no entry names any more go; the others are read afresh.
         for org in old_orgs - set(orgs):
             if db.execute("SELECT 1 FROM developer WHERE org = ? LIMIT 1", (org,)).fetchone() is None:
@@ -729,10 +873,13 @@ class ReadIndex:
             db.execute("DELETE FROM org_label WHERE org = ?", (org,))
             db.executemany("INSERT INTO org_label (org, label_key) VALUES (?, ?)", [(org, k) for k in labels])
 
-    @staticmethod
-    def _insert(db: sqlite3.Connection, rows: Iterable[ModelRow]) -> None:
-        for row in rows:
-            values = row.values()
+    def _insert(
+        self, db: sqlite3.Connection, rows: Iterable[ModelRow], all_values: Iterable[dict[str, Any]]
+    ) -> None:
+        """Insert the rows (their values with ranks, and a row id to keep when given)."""
+        for row, values in zip(rows, all_values, strict=True):
+            values = {k: v for k, v in values.items() if k != "rowid" or v is not None}
+            values["version"] = self._version
             columns = ", ".join(values)
             marks = ", ".join("?" * len(values))
             rowid = db.execute(
@@ -767,7 +914,147 @@ class ReadIndex:
         offset: int = 0,
         facets: bool = False,
     ) -> IndexedPage:
-        """The models that pass `filters`, sorted and paged, with their total (and facet counts)."""
+        """The models that pass `filters`, sorted and paged, with their total (and facet counts):
+        filtered, ordered, counted and faceted in the columns (lmkg.readcolumns); searched and
+        matched by developer in SQLite; the page's rows read from SQLite, in one snapshot."""
+        if sort not in INDEX_SORT_KEYS:
+            raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(INDEX_SORT_KEYS)}")
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be at least 1 and offset at least 0")
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")  # one snapshot for the columns, the page and the names
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+                among, scores = _chosen(db, filters)
+                verdicts = [
+                    (column, UNKNOWN if value == "unknown" else int(value))
+                    for column, value in (
+                        ("portable", filters.portable),
+                        ("cheap", filters.cheap_to_fine_tune),
+                        ("fast", filters.fast),
+                        ("open_weights", filters.open_weights),
+                    )
+                    if value is not None
+                ]
+                selected = columns.mask(
+                    kind=filters.kind,
+                    verdicts=verdicts,
+                    capability=str(filters.capability) if filters.capability is not None else None,
+                    min_size=filters.min_parameters,
+                    max_size=filters.max_parameters,
+                    among=among,
+                )
+                rows = np.flatnonzero(selected)
+                if sort == "relevance" and scores is not None:
+                    score = np.full(len(selected), np.inf)
+                    score[scores[0]] = scores[1]
+                    primary: Any = -score[rows] if descending else score[rows]
+                    secondary = columns.iri_rank[rows]
+                elif sort == "relevance":  # nothing to rank by: by label
+                    primary, secondary = columns.sort_keys("label", False, rows)
+                else:
+                    primary, secondary = columns.sort_keys(sort, descending, rows)
+                chosen = [int(r) for r in page(rows, primary, secondary, offset, limit)]
+                found: dict[int, tuple[Any, ...]] = {}
+                names: dict[int, list[str]] = defaultdict(list)
+                if chosen:
+                    marks = ",".join("?" * len(chosen))
+                    for r in db.execute(
+                        "SELECT rowid, id, iri, label, kind, parameter_count, release_date, licence, "
+                        "open_weights, portable, cheap, fast, portable_basis, cheap_basis, fast_basis "
+                        f"FROM model WHERE rowid IN ({marks})",
+                        chosen,
+                    ):
+                        found[r[0]] = r
+                    for model, name in db.execute(
+                        f"SELECT DISTINCT model, name FROM developer WHERE model IN ({marks}) ORDER BY name",
+                        chosen,
+                    ):
+                        names[model].append(name)
+                counted = columns.facets(rows, FACET_LIMIT) if facets else None
+            finally:
+                db.execute("COMMIT")
+        models = [
+            ModelSummary(
+                id=r[1],
+                iri=r[2],
+                label=r[3] if r[3] is not None else r[1],
+                kind=r[4],
+                parameter_count=r[5],
+                developer=names.get(r[0], []),
+                release_date=r[6],
+                license=r[7],
+                open_weights=None if r[8] is None else bool(r[8]),
+                portable=None if r[9] is None else bool(r[9]),
+                cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
+                fast=None if r[11] is None else bool(r[11]),
+                bases={"portable": r[12] or "none", "cheapToFineTune": r[13] or "none", "fast": r[14] or "none"},
+            )
+            for r in (found[c] for c in chosen)
+        ]
+        return IndexedPage(len(rows), models, counted)
+
+    def charts(self, *, max_points: int) -> Charts:
+        """Models with a size and a release date (every one, or every n-th by date past
+        `max_points`), their counts per year and power of ten of size, and per kind and year."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+                alive = columns.alive
+                plotted = np.flatnonzero(alive & (columns.size != MISSING) & (columns.release_rank != MISSING))
+                total = len(plotted)
+                step = max(1, -(-total // max_points))
+                order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
+                sample = [int(r) for r in plotted[order][::step]]
+                shown: dict[int, tuple[Any, ...]] = {}
+                for start in range(0, len(sample), _BATCH):
+                    part = sample[start : start + _BATCH]
+                    marks = ",".join("?" * len(part))
+                    for r in db.execute(
+                        "SELECT rowid, id, label, kind, parameter_count, release_date FROM model "
+                        f"WHERE rowid IN ({marks})",
+                        part,
+                    ):
+                        shown[r[0]] = r
+            finally:
+                db.execute("COMMIT")
+            points = [
+                ChartPointRow(r[1], r[2] if r[2] is not None else r[1], r[3], r[4], r[5])
+                for r in (shown[s] for s in sample)
+            ]
+            kinds = columns.kinds.values
+            binned = plotted[(columns.year[plotted] != 0) & (columns.size[plotted] > 0)]
+            decade = np.searchsorted(_POWERS_OF_TEN, columns.size[binned], side="right") - 1
+            bins = sorted(
+                (year, tens, str(kinds[kind]), n)
+                for year, tens, kind, n in group_counts(
+                    [columns.year[binned], decade, columns.kind[binned]]
+                )
+            )
+            dated = np.flatnonzero(alive & (columns.year != 0))
+            per_year = sorted(
+                (year, str(kinds[kind]), n)
+                for year, kind, n in group_counts([columns.year[dated], columns.kind[dated]])
+            )
+        return Charts(points, total, bins, per_year)
+
+    def find_in_sqlite(
+        self,
+        filters: IndexFilter,
+        *,
+        sort: str = "label",
+        descending: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+        facets: bool = False,
+    ) -> IndexedPage:
+        """`find` answered by SQLite alone (the index before its columns): kept for
+        bench.readindex, which measures both on one file."""
         if sort not in INDEX_SORT_KEYS:
             raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(INDEX_SORT_KEYS)}")
         if limit < 1 or offset < 0:
@@ -870,43 +1157,6 @@ class ReadIndex:
                 ordered = sorted(counted.items())
             facets[name] = dict(ordered)
         return {key: facets[key] for key in ("kind", "developer", "license", "year", *sorted(verdicts))}
-
-    def charts(self, *, max_points: int) -> Charts:
-        """Models with a size and a release date (every one, or every n-th by date past
-        `max_points`), their counts per year and power of ten of size, and per kind and year."""
-        db = self._db()
-        db.execute("BEGIN")
-        try:
-            plotted = "parameter_count IS NOT NULL AND release_date IS NOT NULL"
-            total = int(db.execute(f"SELECT count(*) FROM model WHERE {plotted}").fetchone()[0])
-            step = max(1, -(-total // max_points))
-            points = [
-                ChartPointRow(r[0], r[1] if r[1] is not None else r[0], r[2], r[3], r[4])
-                for r in db.execute(
-                    "SELECT id, label, kind, parameter_count, release_date FROM (SELECT id, label, kind, "
-                    "parameter_count, release_date, row_number() OVER (ORDER BY release_date, iri) AS n "
-                    f"FROM model WHERE {plotted}) WHERE (n - 1) % ? = 0 ORDER BY n",
-                    (step,),
-                )
-            ]
-            bins = [
-                (int(r[0]), int(r[1]), str(r[2]), int(r[3]))
-                for r in db.execute(
-                    "SELECT release_year, length(CAST(parameter_count AS TEXT)) - 1 AS decade, kind, count(*) "
-                    f"FROM model WHERE {plotted} AND release_year IS NOT NULL AND parameter_count > 0 "
-                    "GROUP BY release_year, decade, kind ORDER BY release_year, decade, kind"
-                )
-            ]
-            per_year = [
-                (int(r[0]), str(r[1]), int(r[2]))
-                for r in db.execute(
-                    "SELECT release_year, kind, count(*) FROM model WHERE release_year IS NOT NULL "
-                    "GROUP BY release_year, kind ORDER BY release_year, kind"
-                )
-            ]
-        finally:
-            db.execute("COMMIT")
-        return Charts(points, total, bins, per_year)
 
     def expired_changes(self) -> list[URIRef]:
         """Change graphs past RETENTION_NS that a write may drop (at most PRUNE_PER_WRITE)."""
