@@ -83,6 +83,9 @@ class Columns:
         self.classes: dict[str, Mask] = {}
         self.dev_model: Ints = np.zeros(0, dtype=np.int64)
         self.dev_name: Ints = np.zeros(0, dtype=np.int64)
+        self.org_model: Ints = np.zeros(0, dtype=np.int64)  # (model, organisation) pairs
+        self.org: Ints = np.zeros(0, dtype=np.int64)
+        self.orgs = Codes()
         self.kinds = Codes()
         self.licences = Codes()
         self.names = Codes()
@@ -131,6 +134,7 @@ class Columns:
             return
         gone = [r[0] for r in db.execute("SELECT model FROM removed WHERE version > ?", (self.version,))]
         where = f" WHERE m.version > {int(self.version)}"
+        changed_rows = f" WHERE model IN (SELECT rowid FROM model WHERE version > {int(self.version)})"
         rows = db.execute(_SELECT + where).fetchall()
         touched = np.array(sorted({*gone, *(r[0] for r in rows)}), dtype=np.int64)
         touched = touched[touched < len(self.alive)]
@@ -140,8 +144,11 @@ class Columns:
         if len(touched) and len(self.dev_model):
             keep = ~np.isin(self.dev_model, touched)
             self.dev_model, self.dev_name = self.dev_model[keep], self.dev_name[keep]
+        if len(touched) and len(self.org_model):
+            keep = ~np.isin(self.org_model, touched)
+            self.org_model, self.org = self.org_model[keep], self.org[keep]
         self._put(rows)
-        self._put_children(db, where)
+        self._put_children(db, changed_rows)
         self.version = version
 
     def _load(self, db: Any, epoch: str, version: int) -> None:
@@ -173,27 +180,48 @@ class Columns:
             target[ids] = [MISSING if r[column] is None else r[column] for r in rows]
 
     def _put_children(self, db: Any, where: str) -> None:
-        classes: dict[str, list[int]] = {}
-        for model, cls in db.execute(
-            f"SELECT c.model, c.class FROM model_class c JOIN model m ON m.rowid = c.model{where}"
-        ):
-            classes.setdefault(cls, []).append(model)
-        for cls, models in classes.items():
+        """Class memberships, organisations and developers' names of the rows `where` selects
+        (a WHERE clause on `model`; all rows when empty)."""
+        if where:
+            classes: dict[str, list[int]] = {}
+            for model, cls in db.execute(f"SELECT model, class FROM model_class{where}"):
+                classes.setdefault(cls, []).append(model)
+            members = {cls: np.array(models, dtype=np.int64) for cls, models in classes.items()}
+        else:  # everything: one index range per class
+            members = {
+                cls: np.fromiter(
+                    (r[0] for r in db.execute("SELECT model FROM model_class WHERE class = ?", (cls,))),
+                    dtype=np.int64,
+                )
+                for (cls,) in db.execute("SELECT DISTINCT class FROM model_class").fetchall()
+            }
+        for column, codes, target in (("name", self.names, "dev"), ("org", self.orgs, "org")):
+            models_list: list[int] = []
+            values: list[int] = []
+            code = codes.code
+            for model, value in db.execute(f"SELECT DISTINCT model, {column} FROM developer{where}"):
+                models_list.append(model)
+                values.append(code(value))
+            if models_list:
+                if target == "dev":
+                    self.dev_model = np.concatenate([self.dev_model, np.array(models_list, dtype=np.int64)])
+                    self.dev_name = np.concatenate([self.dev_name, np.array(values, dtype=np.int64)])
+                else:
+                    self.org_model = np.concatenate([self.org_model, np.array(models_list, dtype=np.int64)])
+                    self.org = np.concatenate([self.org, np.array(values, dtype=np.int64)])
+        for cls, rows in members.items():
             member = self.classes.get(cls)
             if member is None:
                 self.class_names.code(cls)
                 member = self.classes[cls] = np.zeros(len(self.alive), dtype=bool)
-            member[models] = True
-        pairs = db.execute(
-            f"SELECT DISTINCT d.model, d.name FROM developer d JOIN model m ON m.rowid = d.model{where}"
-        ).fetchall()
-        if pairs:
-            self.dev_model = np.concatenate(
-                [self.dev_model, np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))]
-            )
-            self.dev_name = np.concatenate(
-                [self.dev_name, np.array([self.names.code(p[1]) for p in pairs], dtype=np.int64)]
-            )
+            member[rows] = True
+
+    def developed_by(self, orgs: Iterable[str]) -> Ints:
+        """The rows of models developed by any of `orgs` (organisation IRIs)."""
+        codes = [self.orgs.codes[o] for o in orgs if o in self.orgs.codes]
+        if not codes or not len(self.org_model):
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(self.org_model[np.isin(self.org, codes)])
 
     # -- answering ----------------------------------------------------------------------
 
@@ -303,10 +331,23 @@ def page(rows: Ints, primary: Ints | npt.NDArray[np.float64], secondary: Ints, o
     return rows[order[offset:end]]
 
 
-def group_counts(keys: Sequence[Ints], rows: Ints) -> list[tuple[int, ...]]:
-    """(key values..., count) for each distinct combination of `keys` among `rows`, ordered."""
-    if not len(rows):
+def group_counts(keys: Sequence[Ints]) -> list[tuple[int, ...]]:
+    """(key values..., count) for each distinct combination of the aligned integer `keys`,
+    ordered: the keys folded into one integer (mixed radix), then one bincount."""
+    if not len(keys[0]):
         return []
-    stacked = np.stack([k[rows] for k in keys], axis=1)
-    values, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [(*(int(v) for v in value), int(n)) for value, n in zip(values, counts, strict=True)]
+    lows = [int(k.min()) for k in keys]
+    spans = [int(k.max()) - low + 1 for k, low in zip(keys, lows, strict=True)]
+    folded = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, low, span in zip(keys, lows, spans, strict=True):
+        folded = folded * span + (key - low)
+    counts = np.bincount(folded)
+    out = []
+    for code in np.flatnonzero(counts):
+        values = []
+        rest = int(code)
+        for low, span in zip(reversed(lows), reversed(spans), strict=True):
+            rest, digit = divmod(rest, span)
+            values.append(low + digit)
+        out.append((*reversed(values), int(counts[code])))
+    return out

@@ -598,26 +598,20 @@ _POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
 
 
 def _chosen(
-    db: sqlite3.Connection, filters: IndexFilter
+    db: sqlite3.Connection, columns: Columns, filters: IndexFilter
 ) -> tuple[npt.NDArray[np.int64] | None, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
     """The row ids that the developer and search filters allow (None: no such filter), and the
     search's bm25 scores (lower is better; a hit in the label weighs ten times one in the
-    description), from SQLite's indexes."""
+    description): organisations named so from SQLite, their models from the columns; search
+    from SQLite's FTS5 table."""
     among: npt.NDArray[np.int64] | None = None
     scores = None
     if filters.developer:
         name = filters.developer.strip()
-        among = np.array(
-            [
-                r[0]
-                for r in db.execute(
-                    "SELECT DISTINCT model FROM developer WHERE org = ? OR org IN "
-                    "(SELECT org FROM org_label WHERE label_key = ?)",
-                    (str(ORG[slugify(name)]), name.lower()),
-                )
-            ],
-            dtype=np.int64,
-        )
+        orgs = {str(ORG[slugify(name)])} | {
+            r[0] for r in db.execute("SELECT org FROM org_label WHERE label_key = ?", (name.lower(),))
+        }
+        among = columns.developed_by(orgs)
     text = (filters.search or "").strip().lower()
     if text:
         if len(text) >= 3:
@@ -752,6 +746,19 @@ class ReadIndex:
         now = time.time_ns()
         changes = self.store.select(_Q_CHANGES_SINCE % (now - RETENTION_NS))
         rows, orgs = project(self.store, None)
+        self.fill(db, rows, orgs)
+        db.executemany(
+            "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
+            [(str(r["change"]), int(_python(r["at"]))) for r in changes],
+        )
+        self._set_meta(db, "head", head)
+        self._set_meta(db, "built", str(now))
+        self._set_meta(db, "synced", str(now))
+        return len(rows)
+
+    def fill(self, db: sqlite3.Connection, rows: Mapping[str, ModelRow], orgs: Mapping[str, set[str]]) -> None:
+        """Replace the whole index with `rows` (in a write transaction): a new epoch, sort ranks
+        numbered afresh."""
         for table in (
             "model",
             "developer",
@@ -773,14 +780,6 @@ class ReadIndex:
         self._set_meta(db, "epoch", uuid.uuid4().hex)
         self._set_meta(db, "floor", "0")
         self._replace_org_labels(db, orgs)
-        db.executemany(
-            "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
-            [(str(r["change"]), int(_python(r["at"]))) for r in changes],
-        )
-        self._set_meta(db, "head", head)
-        self._set_meta(db, "built", str(now))
-        self._set_meta(db, "synced", str(now))
-        return len(rows)
 
     def _catch_up(self, db: sqlite3.Connection, head: str) -> None:
         now = time.time_ns()
@@ -927,7 +926,7 @@ class ReadIndex:
             try:
                 columns = self._columns
                 columns.catch_up(db)
-                among, scores = _chosen(db, filters)
+                among, scores = _chosen(db, columns, filters)
                 verdicts = [
                     (column, UNKNOWN if value == "unknown" else int(value))
                     for column, value in (
