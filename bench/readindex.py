@@ -181,11 +181,15 @@ def synthetic(path: Path, size: int, *, seed: int = 14) -> None:
         row = ModelRow(iri, kind)
         row.labels.add(f"{names[rng.randrange(10)]} {billions}B #{number}")
         if rng.random() < 0.3:
-            row.descriptions.add(rng.choice(["Runs on a phone.", "A chat model for laptops", "Llama-style code model"]))
+            row.descriptions.add(
+                rng.choice(["Runs on a phone.", "A chat model for laptops", "Llama-style code model"])
+            )
         if rng.random() < 0.9:
             row.parameter_counts.add(int(billions * 1e9))
         if rng.random() < 0.85:
-            row.release_dates.add(f"{rng.randrange(2018, 2027)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}")
+            row.release_dates.add(
+                f"{rng.randrange(2018, 2027)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+            )
         licence = rng.choice(licences)
         if licence:
             row.licences.add(licence)
@@ -250,7 +254,9 @@ def _after_write(index: ReadIndex, rounds: int) -> dict[str, float]:
     times = []
     for _ in range(rounds):
         with index._writing() as db:
-            db.execute("UPDATE model SET version = ? WHERE rowid = (SELECT min(rowid) FROM model)", (index._version,))
+            db.execute(
+                "UPDATE model SET version = ? WHERE rowid = (SELECT min(rowid) FROM model)", (index._version,)
+            )
         started = time.perf_counter()
         index.find(IndexFilter(portable=True), limit=20, facets=True)
         times.append((time.perf_counter() - started) * 1000)

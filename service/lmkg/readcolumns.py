@@ -176,7 +176,12 @@ class Columns:
         self.year[ids] = [r[3] or 0 for r in rows]
         for column, name in ((4, "portable"), (5, "cheap"), (6, "fast"), (7, "open_weights")):
             self.verdicts[name][ids] = [_flag(r[column]) for r in rows]
-        for column, target in ((8, self.size), (9, self.label_rank), (10, self.release_rank), (11, self.iri_rank)):
+        for column, target in (
+            (8, self.size),
+            (9, self.label_rank),
+            (10, self.release_rank),
+            (11, self.iri_rank),
+        ):
             target[ids] = [MISSING if r[column] is None else r[column] for r in rows]
 
     def _put_children(self, db: Any, where: str) -> None:
@@ -265,7 +270,9 @@ class Columns:
         if sort == "id":
             ranks = self.iri_rank[rows]
             return (-ranks if descending else ranks), np.zeros(len(rows), dtype=np.int64)
-        column = {"label": self.label_rank, "parameterCount": self.size, "releaseDate": self.release_rank}[sort]
+        column = {"label": self.label_rank, "parameterCount": self.size, "releaseDate": self.release_rank}[
+            sort
+        ]
         key = column[rows]
         if descending:
             key = np.where(key == MISSING, MISSING, -key)
@@ -285,18 +292,23 @@ class Columns:
         selected[rows] = True
         on = selected[self.dev_model] if len(self.dev_model) else np.zeros(0, dtype=bool)
         developers = counted(self.dev_name[on], self.names)
-        out["developer"] = dict(sorted(((str(k), n) for k, n in developers.items()), key=lambda i: (-i[1], i[0]))[:limit])
+        out["developer"] = dict(
+            sorted(((str(k), n) for k, n in developers.items()), key=lambda i: (-i[1], i[0]))[:limit]
+        )
         licences = counted(self.licence[rows], self.licences)
         out["license"] = dict(
-            sorted((("unknown" if k is None else k, n) for k, n in licences.items()), key=lambda i: (-i[1], i[0]))[
-                :limit
-            ]
+            sorted(
+                (("unknown" if k is None else k, n) for k, n in licences.items()), key=lambda i: (-i[1], i[0])
+            )[:limit]
         )
         years = self.year[rows]
         low = int(years.min()) if len(years) else 0
         by_year = np.bincount(years - low) if len(years) else np.zeros(0, dtype=np.int64)
         out["year"] = dict(
-            sorted(("unknown" if low + i == 0 else str(low + i), int(by_year[i])) for i in np.flatnonzero(by_year))
+            sorted(
+                ("unknown" if low + i == 0 else str(low + i), int(by_year[i]))
+                for i in np.flatnonzero(by_year)
+            )
         )
         words = {0: "false", 1: "true", UNKNOWN: "unknown"}
         for name, column in (
@@ -307,12 +319,16 @@ class Columns:
         ):
             counts = np.bincount(self.verdicts[column][rows], minlength=3)
             out[name] = dict(
-                sorted(((words[i], int(counts[i])) for i in range(3) if counts[i]), key=lambda i: (-i[1], i[0]))
+                sorted(
+                    ((words[i], int(counts[i])) for i in range(3) if counts[i]), key=lambda i: (-i[1], i[0])
+                )
             )
         return out
 
 
-def page(rows: Ints, primary: Ints | npt.NDArray[np.float64], secondary: Ints, offset: int, limit: int) -> Ints:
+def page(
+    rows: Ints, primary: Ints | npt.NDArray[np.float64], secondary: Ints, offset: int, limit: int
+) -> Ints:
     """The row ids at [offset, offset + limit) of `rows` ordered by (primary, secondary) (keys
     aligned with `rows`), without sorting them all: two partitions cut the window, and only
     the window (with the ties at its edges) is sorted."""
