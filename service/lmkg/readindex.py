@@ -1,4 +1,5 @@
-"""The read index: a projection of every model entry into SQLite, behind GET /models.
+"""The read index: a projection of every model entry into SQLite, behind GET /models,
+/ui/charts and the catalogue's headline and per-year queries.
 
 DERIVED STATE. The store (entry graphs and the inferred graph) is the source of truth; this
 index is a copy of what GET /models lists, filters, sorts, searches and counts, in a form
@@ -6,6 +7,15 @@ built for those questions (B-tree indexes per sort key, an FTS5 table for search
 tables for developers and classes). It is never written from request bodies: every row is
 computed by `project`, which queries the store for the entries named (or for all of them),
 so the write path and a rebuild give identical rows.
+
+Who answers what (chosen by measurement, bench/RESULTS.md "The read index"): each worker
+holds the filtered and sorted columns in memory (lmkg.readcolumns: masks, partitions and
+bincounts, no row scan in SQLite) for filters, sorts, totals, facets and charts; SQLite's
+FTS5 table answers search, its indexes the organisations a developer filter names, and its
+rows the page shown. Sort ranks (`label_rank`, `release_rank`, `iri_rank`) are integers the
+writer keeps in order (`place_rank`), so that a worker never sorts strings; each write
+transaction stamps the rows it writes with a new `version`, which is how every worker's
+columns catch up with it (lmkg.readcolumns).
 
 - Rebuilt from the store by `lmkg reindex` (`ReadIndex.rebuild`), on first use of a new
   index file, and after a change that may touch any entry (a SPARQL Update through /sparql,
@@ -1111,6 +1121,16 @@ class ReadIndex:
             for r in (found[c] for c in chosen)
         ]
         return IndexedPage(len(rows), models, counted)
+
+    def warm(self) -> None:
+        """Load this process's columns now (a worker's first request would wait for them)."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                self._columns.catch_up(db)
+            finally:
+                db.execute("COMMIT")
 
     def window(
         self, filters: IndexFilter, *, sort: str, descending: bool, offset: int, limit: int
