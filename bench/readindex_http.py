@@ -56,11 +56,15 @@ QUESTIONS = {
     ),
     "charts": ("/ui/charts", None, {}),
     "named query page": ("/queries/portable-and-cheap-to-fine-tune", "portable-and-cheap-to-fine-tune", {}),
-    "named query, per year": ("/queries/small-language-models-per-year", "small-language-models-per-year", {}),
+    "named query, per year": (
+        "/queries/small-language-models-per-year",
+        "small-language-models-per-year",
+        {},
+    ),
 }
 NAMED = package_data("queries")
-nq = dump(store, work)
-lmkg = start_lmkg(store, work, query_timeout=120)
+nq = work / "dump.nq" if (work / "dump.nq").exists() else dump(store, work)
+lmkg = start_lmkg(store, work, timeout=900, query_timeout=120, ready_path="/models?limit=1")
 ox = start_oxigraph(nq, work, query_timeout=120)
 results = {}
 try:

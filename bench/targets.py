@@ -89,8 +89,16 @@ def _spawn(command: list[str], log: Path, env: dict[str, str] | None = None) -> 
     return subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=REPO)
 
 
-def start_lmkg(store: Path, workdir: Path, *, timeout: float = 120, query_timeout: float = 60) -> Target:
-    """`lmkg serve` on the store, as a user runs it; ready when /health answers 200."""
+def start_lmkg(
+    store: Path,
+    workdir: Path,
+    *,
+    timeout: float = 120,
+    query_timeout: float = 60,
+    ready_path: str = "/health",
+) -> Target:
+    """`lmkg serve` on the store, as a user runs it; ready when `ready_path` answers 200 (at
+    100k entries /health, which counts every triple, can take minutes on a loaded machine)."""
     port = free_port()
     env = {
         **os.environ,
@@ -102,7 +110,7 @@ def start_lmkg(store: Path, workdir: Path, *, timeout: float = 120, query_timeou
     log = workdir / "lmkg.log"
     process = _spawn([shutil.which("lmkg") or "lmkg", "serve", "--port", str(port)], log, env)
     base = f"http://127.0.0.1:{port}"
-    ready = wait_ready(f"{base}/health", process, timeout=timeout)
+    ready = wait_ready(f"{base}{ready_path}", process, timeout=timeout)
     return Target("lmkg", base, "/sparql", process, ready, log)
 
 
