@@ -90,6 +90,8 @@ class Columns:
         self.licences = Codes()
         self.names = Codes()
         self.class_names = Codes()
+        # The charts' sample of this version: ((epoch, version, step), row ids), see ReadIndex.charts.
+        self.chart_order: tuple[tuple[str, int, int], Ints] = (("", -1, 0), np.zeros(0, dtype=np.int64))
 
     # -- loading ----------------------------------------------------------------------
 

@@ -1206,8 +1206,11 @@ class ReadIndex:
                 )
                 total = len(plotted)
                 step = max(1, -(-total // max_points))
-                order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
-                sample = [int(r) for r in plotted[order][::step]]
+                # The sample depends on the columns' version only: sorted once a version.
+                if columns.chart_order[0] != (columns.epoch, columns.version, step):
+                    order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
+                    columns.chart_order = ((columns.epoch, columns.version, step), plotted[order][::step])
+                sample = [int(r) for r in columns.chart_order[1]]
                 shown: dict[int, tuple[Any, ...]] = {}
                 for start in range(0, len(sample), _BATCH):
                     part = sample[start : start + _BATCH]
