@@ -255,6 +255,8 @@ def test_index_file_beside_the_embedded_store_or_where_settings_say(tmp_path: Pa
         index_path(Settings(store=str(tmp_path / "s"), read_index=str(tmp_path / "i.db")))
         == tmp_path / "i.db"
     )
+    served = Settings(store="http://127.0.0.1:41234/query", served_store=str(tmp_path / "s"))
+    assert index_path(served) == tmp_path / "s.readindex.sqlite"  # lmkg serve: beside the directory
     remote = index_path(Settings(store="http://example.org/sparql"))
     assert remote.name.startswith("readindex-") and remote != index_path(
         Settings(store="http://example.org/q")

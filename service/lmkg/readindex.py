@@ -287,8 +287,12 @@ def index_path(settings: Settings) -> Path:
     """Where the index of this store lives (see the module docstring)."""
     if settings.read_index:
         return Path(settings.read_index)
-    if not settings.is_remote:
-        store = Path(settings.store)
+    # `lmkg serve` reaches the embedded store through an Oxigraph server on a port of its own
+    # each start (settings.store is then that server's URL): the index stays beside the
+    # directory, not in a new file per port that each start would rebuild.
+    embedded = settings.served_store or (None if settings.is_remote else settings.store)
+    if embedded is not None:
+        store = Path(embedded)
         return store.with_name(store.name + ".readindex.sqlite")
     base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lmkg"
     digest = hashlib.sha256(settings.store.encode()).hexdigest()[:16]
