@@ -139,8 +139,10 @@ def start_lmkg(
     query_timeout: float = 60,
     workers: int = 1,
     env_extra: dict[str, str] | None = None,
+    ready_path: str = "/health",
 ) -> Target:
-    """`lmkg serve` on the store, as a user runs it; ready when /health answers 200."""
+    """`lmkg serve` on the store, as a user runs it; ready when `ready_path` answers 200 (at
+    100k entries /health, which counts every triple, can take minutes on a loaded machine)."""
     port = free_port()
     env = {
         **os.environ,
@@ -155,7 +157,7 @@ def start_lmkg(
     process = _spawn(command, log, env)
     base = f"http://127.0.0.1:{port}"
     try:
-        ready = wait_ready(f"{base}/health", process, timeout=timeout)
+        ready = wait_ready(f"{base}{ready_path}", process, timeout=timeout)
     except BaseException:
         process.send_signal(signal.SIGINT)  # uvicorn's quick exit; its Oxigraph server dies with it
         try:

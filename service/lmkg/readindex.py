@@ -1,4 +1,5 @@
-"""The read index: a projection of every model entry into SQLite, behind GET /models.
+"""The read index: a projection of every model entry into SQLite, behind GET /models,
+/ui/charts and the catalogue's headline and per-year queries.
 
 DERIVED STATE. The store (entry graphs and the inferred graph) is the source of truth; this
 index is a copy of what GET /models lists, filters, sorts, searches and counts, in a form
@@ -6,6 +7,15 @@ built for those questions (B-tree indexes per sort key, an FTS5 table for search
 tables for developers and classes). It is never written from request bodies: every row is
 computed by `project`, which queries the store for the entries named (or for all of them),
 so the write path and a rebuild give identical rows.
+
+Who answers what (chosen by measurement, bench/RESULTS.md "The read index"): each worker
+holds the filtered and sorted columns in memory (lmkg.readcolumns: masks, partitions and
+bincounts, no row scan in SQLite) for filters, sorts, totals, facets and charts; SQLite's
+FTS5 table answers search, its indexes the organisations a developer filter names, and its
+rows the page shown. Sort ranks (`label_rank`, `release_rank`, `iri_rank`) are integers the
+writer keeps in order (`place_rank`), so that a worker never sorts strings; each write
+transaction stamps the rows it writes with a new `version`, which is how every worker's
+columns catch up with it (lmkg.readcolumns).
 
 - Rebuilt from the store by `lmkg reindex` (`ReadIndex.rebuild`), on first use of a new
   index file, and after a change that may touch any entry (a SPARQL Update through /sparql,
@@ -38,6 +48,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -47,17 +58,21 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from typing import Literal as TypingLiteral
 
-from rdflib import Graph, Literal, URIRef
+import numpy as np
+import numpy.typing as npt
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, XSD
 from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
 from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
+from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, page
 from lmkg.store import Store
 from lmkg.vocab import (
     CHANGES,
@@ -163,7 +178,7 @@ _Q_GRAPH_EXISTS = "ASK { GRAPH %s { ?s ?p ?o } }"
 _BATCH = 500
 """Entries per projection query: a VALUES block of this many IRIs stays a few tens of KB."""
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
 
 _SCHEMA = """
@@ -186,8 +201,15 @@ CREATE TABLE IF NOT EXISTS model (
   release_year INTEGER,
   portable INTEGER, portable_basis TEXT,
   cheap INTEGER, cheap_basis TEXT,
-  fast INTEGER, fast_basis TEXT
+  fast INTEGER, fast_basis TEXT,
+  label_rank INTEGER,
+  release_rank INTEGER,
+  iri_rank INTEGER NOT NULL,
+  version INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS model_version ON model (version);
+CREATE TABLE IF NOT EXISTS removed (model INTEGER NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS removed_version ON removed (version);
 CREATE INDEX IF NOT EXISTS model_label ON model (label_missing, label_key, iri);
 CREATE INDEX IF NOT EXISTS model_label_desc ON model (label_missing, label_key DESC, iri);
 CREATE INDEX IF NOT EXISTS model_size ON model (parameters_missing, parameter_count, iri);
@@ -209,12 +231,68 @@ CREATE VIRTUAL TABLE IF NOT EXISTS model_text USING fts5(label, description, tok
 """
 
 
+RANK_STEP = 1 << 32
+"""The distance between neighbouring sort ranks after a rebuild: room for 32 halvings."""
+
+_RANKED: dict[str, tuple[str, str]] = {
+    # rank column -> (the rows it ranks, the text it orders by)
+    "label_rank": ("label_missing = 0", "label_key"),
+    "release_rank": ("release_missing = 0", "release_date"),
+    "iri_rank": ("1 = 1", "iri"),
+}
+
+
+def place_rank(db: sqlite3.Connection, column: str, value: str | None, version: int) -> int | None:
+    """The sort rank of a row whose key is `value` among the rows already in the index: the
+    rank of an equal key, else one between the ranks of the keys either side (found by the
+    B-tree index on the key); when there is no integer left between them, the column is
+    renumbered first (every row stamped `version`, so the columns reload)."""
+    if value is None:
+        return None
+    rows, key = _RANKED[column]
+    same = db.execute(f"SELECT {column} FROM model WHERE {rows} AND {key} = ? LIMIT 1", (value,)).fetchone()
+    if same is not None:
+        return int(same[0])
+    for _ in range(2):
+        below = db.execute(
+            f"SELECT {column} FROM model WHERE {rows} AND {key} < ? ORDER BY {key} DESC LIMIT 1", (value,)
+        ).fetchone()
+        above = db.execute(
+            f"SELECT {column} FROM model WHERE {rows} AND {key} > ? ORDER BY {key} LIMIT 1", (value,)
+        ).fetchone()
+        if below is None and above is None:
+            return 0
+        if below is None:
+            return int(above[0]) - RANK_STEP
+        if above is None:
+            return int(below[0]) + RANK_STEP
+        if int(above[0]) - int(below[0]) >= 2:
+            return (int(above[0]) + int(below[0])) // 2
+        _renumber(db, column, version)
+    raise RuntimeError(f"no room for a rank in {column} after renumbering")  # pragma: no cover
+
+
+def _renumber(db: sqlite3.Connection, column: str, version: int) -> None:
+    rows, key = _RANKED[column]
+    ranks: list[tuple[int, int, int]] = []
+    number, last = -1, None
+    for rowid, value in db.execute(f"SELECT rowid, {key} FROM model WHERE {rows} ORDER BY {key}").fetchall():
+        if value != last:
+            number, last = number + 1, value
+        ranks.append((number * RANK_STEP, version, rowid))
+    db.executemany(f"UPDATE model SET {column} = ?, version = ? WHERE rowid = ?", ranks)
+
+
 def index_path(settings: Settings) -> Path:
     """Where the index of this store lives (see the module docstring)."""
     if settings.read_index:
         return Path(settings.read_index)
-    if not settings.is_remote:
-        store = Path(settings.store)
+    # `lmkg serve` reaches the embedded store through an Oxigraph server on a port of its own
+    # each start (settings.store is then that server's URL): the index stays beside the
+    # directory, not in a new file per port that each start would rebuild.
+    embedded = settings.served_store or (None if settings.is_remote else settings.store)
+    if embedded is not None:
+        store = Path(embedded)
         return store.with_name(store.name + ".readindex.sqlite")
     base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "lmkg"
     digest = hashlib.sha256(settings.store.encode()).hexdigest()[:16]
@@ -312,14 +390,89 @@ def _batches(items: Sequence[URIRef] | None) -> Iterator[Sequence[URIRef] | None
         yield items[start : start + _BATCH]
 
 
+_TSV_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
+_TSV_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", '"': '"', "'": "'", "\\": "\\"}
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]*\.[0-9]+")
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "uU" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    return _TSV_ESCAPES.get(code, code)
+
+
+def _tsv_term(token: str, datatypes: dict[str, URIRef]) -> Identifier | None:
+    """One term of a SPARQL TSV result (Turtle's syntax), as rdflib's; None when unbound."""
+    if not token:
+        return None
+    first = token[0]
+    if first == "<":
+        return URIRef(token[1:-1])
+    if first == '"':
+        end = token.rindex('"')
+        lexical = token[1:end]
+        if "\\" in lexical:
+            lexical = _TSV_ESCAPE.sub(_unescape, lexical)
+        rest = token[end + 1 :]
+        if rest.startswith("^^<"):
+            datatype = datatypes.get(rest)
+            if datatype is None:
+                datatype = datatypes[rest] = URIRef(rest[3:-1])
+            return Literal(lexical, datatype=datatype)
+        if rest.startswith("@"):
+            return Literal(lexical, lang=rest[1:])
+        return Literal(lexical)
+    if token.startswith("_:"):
+        return BNode(token[2:])
+    if token in ("true", "false"):
+        return Literal(token, datatype=XSD.boolean)
+    if _INTEGER.fullmatch(token):
+        return Literal(token, datatype=XSD.integer)
+    if _DECIMAL.fullmatch(token):
+        return Literal(token, datatype=XSD.decimal)
+    return Literal(token, datatype=XSD.double)
+
+
+def select_tsv(store: Store, query: str) -> list[dict[str, Identifier]]:
+    """A SELECT's solutions as store.select gives them, read from the engine's TSV."""
+    body = store.execute(
+        query, select_format="text/tab-separated-values", graph_format="application/n-triples"
+    ).body.decode("utf-8")
+    lines = body.split("\n")
+    names = [name[1:] for name in lines[0].split("\t")]
+    datatypes: dict[str, URIRef] = {}
+    terms: dict[str, Identifier | None] = {}  # the same IRI or literal in many rows: read once
+    rows: list[dict[str, Identifier]] = []
+    for line in lines[1:]:
+        if not line:
+            continue
+        row: dict[str, Identifier] = {}
+        for name, token in zip(names, line.split("\t"), strict=True):
+            term = terms.get(token)
+            if term is None:
+                term = _tsv_term(token, datatypes)
+                if term is None:
+                    continue
+                if len(terms) < 100_000:
+                    terms[token] = term
+            row[name] = term
+        rows.append(row)
+    return rows
+
+
 def project(store: Store, models: Sequence[URIRef] | None) -> tuple[dict[str, ModelRow], dict[str, set[str]]]:
     """The index rows of `models` (all entries when None) read from the store, and the labels
     (lower case) of the organisations they name. An IRI with no entry has no row."""
     rows: dict[str, ModelRow] = {}
     orgs: dict[str, set[str]] = {}
+    # Every entry: each query's answer serialised by the engine (TSV) and read here, five times
+    # faster than a solution turned into rdflib terms by the client (lmkg.store).
+    select = store.select if models is not None else partial(select_tsv, store)
     for batch in _batches(models):
         values = {"values": _values("model", batch)}
-        for solution in store.select(_Q_KINDS % values):
+        for solution in select(_Q_KINDS % values):
             iri = str(solution["model"])
             kind = _KIND_OF[solution["kindClass"]]  # type: ignore[index]
             if iri not in rows or kind < rows[iri].kind:
@@ -329,21 +482,21 @@ def project(store: Store, models: Sequence[URIRef] | None) -> tuple[dict[str, Mo
             if not present:
                 continue
             values = {"values": _values("model", present)}
-        for solution in store.select(_Q_FACTS % values):
+        for solution in select(_Q_FACTS % values):
             row = rows.get(str(solution["model"]))
             if row is None:
                 continue
             _add_fact(row, _FACT_PROPERTIES[solution["p"]], solution["o"])  # type: ignore[index]
-        for solution in store.select(_Q_TYPES % values):
+        for solution in select(_Q_TYPES % values):
             row = rows.get(str(solution["model"]))
             if row is not None:
                 cls = str(solution["class"])
                 row.classes[cls] = row.classes.get(cls, False) or solution["g"] == GRAPH_INFERRED
-        for solution in store.select(_Q_BASES % values):
+        for solution in select(_Q_BASES % values):
             row = rows.get(str(solution["model"]))
             if row is not None:
                 row.bases[str(solution["trait"])] = str(solution["basis"])
-        for solution in store.select(_Q_DEVELOPERS % values):
+        for solution in select(_Q_DEVELOPERS % values):
             row = rows.get(str(solution["model"]))
             if row is None:
                 continue
@@ -532,6 +685,64 @@ def _where(filters: IndexFilter) -> tuple[str, list[str], list[Any]]:
     return source, clauses, params
 
 
+def _verdict_filters(filters: IndexFilter) -> list[tuple[str, int]]:
+    """The verdict and open-weights filters as (column, code) pairs of lmkg.readcolumns."""
+    return [
+        (column, UNKNOWN if value == "unknown" else int(value))
+        for column, value in (
+            ("portable", filters.portable),
+            ("cheap", filters.cheap_to_fine_tune),
+            ("fast", filters.fast),
+            ("open_weights", filters.open_weights),
+        )
+        if value is not None
+    ]
+
+
+_POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
+
+
+def _chosen(
+    db: sqlite3.Connection, columns: Columns, filters: IndexFilter
+) -> tuple[npt.NDArray[np.int64] | None, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
+    """The row ids that the developer and search filters allow (None: no such filter), and the
+    search's bm25 scores (lower is better; a hit in the label weighs ten times one in the
+    description): organisations named so from SQLite, their models from the columns; search
+    from SQLite's FTS5 table."""
+    among: npt.NDArray[np.int64] | None = None
+    scores = None
+    if filters.developer:
+        name = filters.developer.strip()
+        orgs = {str(ORG[slugify(name)])} | {
+            r[0] for r in db.execute("SELECT org FROM org_label WHERE label_key = ?", (name.lower(),))
+        }
+        among = columns.developed_by(orgs)
+    text = (filters.search or "").strip().lower()
+    if text:
+        if len(text) >= 3:
+            # The trigram tokenizer matches a phrase anywhere in a word, as CONTAINS does.
+            hits = db.execute(
+                "SELECT rowid, bm25(model_text, 10.0, 1.0) FROM model_text WHERE model_text MATCH ?",
+                ('"' + text.replace('"', '""') + '"',),
+            ).fetchall()
+            found = np.array([h[0] for h in hits], dtype=np.int64)
+            scores = (found, np.array([h[1] for h in hits], dtype=np.float64))
+        else:  # shorter than a trigram: a scan
+            found = np.array(
+                [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT rowid FROM model_text WHERE instr(lower(label), ?) > 0 "
+                        "OR instr(lower(description), ?) > 0",
+                        (text, text),
+                    )
+                ],
+                dtype=np.int64,
+            )
+        among = found if among is None else np.intersect1d(among, found)
+    return among, scores
+
+
 _ORDER = {
     "label": ("m.label_missing", "m.label_key"),
     "parameterCount": ("m.parameters_missing", "m.parameter_count"),
@@ -549,6 +760,9 @@ class ReadIndex:
         self._local = threading.local()
         self._sync_lock = threading.Lock()
         self._confirmed_generation: int | None = None
+        self._version = 0  # the version the open write transaction stamps its rows with
+        self._columns = Columns()
+        self._columns_lock = threading.Lock()
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -580,6 +794,8 @@ class ReadIndex:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
+            self._version = int(self._meta(db, "version") or 0) + 1
+            self._set_meta(db, "version", str(self._version))
             yield db
         except BaseException:
             db.execute("ROLLBACK")
@@ -635,18 +851,7 @@ class ReadIndex:
         now = time.time_ns()
         changes = self.store.select(_Q_CHANGES_SINCE % (now - RETENTION_NS))
         rows, orgs = project(self.store, None)
-        for table in (
-            "model",
-            "developer",
-            "org_label",
-            "model_class",
-            "lineage",
-            "applied_change",
-            "model_text",
-        ):
-            db.execute(f"DELETE FROM {table}")
-        self._insert(db, rows.values())
-        self._replace_org_labels(db, orgs)
+        self.fill(db, rows, orgs)
         db.executemany(
             "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
             [(str(r["change"]), int(_python(r["at"]))) for r in changes],
@@ -655,6 +860,35 @@ class ReadIndex:
         self._set_meta(db, "built", str(now))
         self._set_meta(db, "synced", str(now))
         return len(rows)
+
+    def fill(
+        self, db: sqlite3.Connection, rows: Mapping[str, ModelRow], orgs: Mapping[str, set[str]]
+    ) -> None:
+        """Replace the whole index with `rows` (in a write transaction): a new epoch, sort ranks
+        numbered afresh."""
+        for table in (
+            "model",
+            "developer",
+            "org_label",
+            "model_class",
+            "lineage",
+            "applied_change",
+            "model_text",
+            "removed",
+        ):
+            db.execute(f"DELETE FROM {table}")
+        values = [row.values() for row in rows.values()]
+        for column, (_, key) in _RANKED.items():
+            distinct = sorted({v[key] for v in values if v[key] is not None})
+            ranks = {value: number * RANK_STEP for number, value in enumerate(distinct)}
+            for v in values:
+                v[column] = ranks.get(v[key])
+        for number, v in enumerate(values, start=1):
+            v["rowid"] = number  # given, so that every table is written in one executemany
+        self._insert(db, rows.values(), values)
+        self._set_meta(db, "epoch", uuid.uuid4().hex)
+        self._set_meta(db, "floor", "0")
+        self._replace_org_labels(db, orgs)
 
     def _catch_up(self, db: sqlite3.Connection, head: str) -> None:
         now = time.time_ns()
@@ -688,6 +922,13 @@ class ReadIndex:
         db.executemany("INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)", new.items())
         # Kept past RETENTION_NS so that writes know which change graphs to drop.
         db.execute("DELETE FROM applied_change WHERE at < ?", (now - 2 * RETENTION_NS,))
+        # Removals are kept as long as changes; a worker's columns older than that reload.
+        pruned = db.execute(
+            "SELECT max(version) FROM removed WHERE at < ?", (now - RETENTION_NS,)
+        ).fetchone()[0]
+        if pruned is not None:
+            db.execute("DELETE FROM removed WHERE version <= ?", (pruned,))
+            self._set_meta(db, "floor", str(pruned))
         self._set_meta(db, "head", head)
         self._set_meta(db, "synced", str(now))
 
@@ -697,12 +938,15 @@ class ReadIndex:
             return
         rows, orgs = project(self.store, [URIRef(i) for i in iris])
         old_orgs: set[str] = set()
+        kept: dict[str, int] = {}  # a re-projected entry keeps its row id (the columns' slot)
         for start in range(0, len(iris), _BATCH):
             part = list(iris[start : start + _BATCH])
             marks = ",".join("?" * len(part))
-            ids = [r[0] for r in db.execute(f"SELECT rowid FROM model WHERE iri IN ({marks})", part)]
+            found = db.execute(f"SELECT rowid, iri FROM model WHERE iri IN ({marks})", part).fetchall()
+            ids = [r[0] for r in found]
             if not ids:
                 continue
+            kept.update((iri, rowid) for rowid, iri in found)
             row_marks = ",".join("?" * len(ids))
             old_orgs |= {
                 r[0] for r in db.execute(f"SELECT org FROM developer WHERE model IN ({row_marks})", ids)
@@ -711,7 +955,17 @@ class ReadIndex:
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model_text WHERE rowid IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model WHERE rowid IN ({row_marks})", ids)
-        self._insert(db, rows.values())
+        now = time.time_ns()
+        db.executemany(
+            "INSERT INTO removed (model, version, at) VALUES (?, ?, ?)",
+            [(rowid, self._version, now) for iri, rowid in kept.items() if iri not in rows],
+        )
+        values = [row.values() for row in rows.values()]
+        for v in values:
+            v["rowid"] = kept.get(v["iri"])
+            for column in _RANKED:
+                v[column] = place_rank(db, column, v[_RANKED[column][1]], self._version)
+            self._insert(db, [rows[v["iri"]]], [v])
         # Labels of organisations no entry names any more go; the others are read afresh.
         for org in old_orgs - set(orgs):
             if db.execute("SELECT 1 FROM developer WHERE org = ? LIMIT 1", (org,)).fetchone() is None:
@@ -729,31 +983,60 @@ class ReadIndex:
             db.execute("DELETE FROM org_label WHERE org = ?", (org,))
             db.executemany("INSERT INTO org_label (org, label_key) VALUES (?, ?)", [(org, k) for k in labels])
 
-    @staticmethod
-    def _insert(db: sqlite3.Connection, rows: Iterable[ModelRow]) -> None:
-        for row in rows:
-            values = row.values()
-            columns = ", ".join(values)
-            marks = ", ".join("?" * len(values))
-            rowid = db.execute(
-                f"INSERT INTO model ({columns}) VALUES ({marks})", list(values.values())
-            ).lastrowid
-            db.execute(
-                "INSERT INTO model_text (rowid, label, description) VALUES (?, ?, ?)",
-                (rowid, values["label"], "\n".join(sorted(row.descriptions)) or None),
-            )
+    def _insert(
+        self, db: sqlite3.Connection, rows: Iterable[ModelRow], all_values: Iterable[dict[str, Any]]
+    ) -> None:
+        """Insert the rows (their values with ranks, and a row id to keep when given; SQLite
+        picks one otherwise), each table in one executemany."""
+        models: list[dict[str, Any]] = []  # rows whose row id is given
+        children: list[ModelRow] = []
+        texts: list[tuple[int, str | None, str | None]] = []
+        for row, given in zip(rows, all_values, strict=True):
+            values = dict(given, version=self._version)
+            if values.get("rowid") is None:
+                values.pop("rowid", None)
+                columns = ", ".join(values)
+                marks = ", ".join("?" * len(values))
+                values["rowid"] = db.execute(
+                    f"INSERT INTO model ({columns}) VALUES ({marks})", list(values.values())
+                ).lastrowid
+            else:
+                models.append(values)
+            children.append(row)
+            texts.append((values["rowid"], values["label"], "\n".join(sorted(row.descriptions)) or None))
+        if models:
+            names = list(models[0])
             db.executemany(
-                "INSERT INTO developer (model, org, name) VALUES (?, ?, ?)",
-                [(rowid, org, name) for org, names in row.developers.items() for name in names],
+                f"INSERT INTO model ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                [[m[n] for n in names] for m in models],
             )
-            db.executemany(
-                "INSERT INTO model_class (model, class, inferred) VALUES (?, ?, ?)",
-                [(rowid, cls, int(inferred)) for cls, inferred in row.classes.items()],
-            )
-            db.executemany(
-                "INSERT INTO lineage (model, relation, target) VALUES (?, ?, ?)",
-                [(rowid, relation, target) for relation, target in sorted(row.lineage)],
-            )
+        ids = [t[0] for t in texts]
+        db.executemany("INSERT INTO model_text (rowid, label, description) VALUES (?, ?, ?)", texts)
+        db.executemany(
+            "INSERT INTO developer (model, org, name) VALUES (?, ?, ?)",
+            [
+                (rowid, org, name)
+                for rowid, row in zip(ids, children, strict=True)
+                for org, names in row.developers.items()
+                for name in names
+            ],
+        )
+        db.executemany(
+            "INSERT INTO model_class (model, class, inferred) VALUES (?, ?, ?)",
+            [
+                (rowid, cls, int(inferred))
+                for rowid, row in zip(ids, children, strict=True)
+                for cls, inferred in row.classes.items()
+            ],
+        )
+        db.executemany(
+            "INSERT INTO lineage (model, relation, target) VALUES (?, ?, ?)",
+            [
+                (rowid, relation, target)
+                for rowid, row in zip(ids, children, strict=True)
+                for relation, target in sorted(row.lineage)
+            ],
+        )
 
     # -- reading ---------------------------------------------------------------------
 
@@ -767,7 +1050,213 @@ class ReadIndex:
         offset: int = 0,
         facets: bool = False,
     ) -> IndexedPage:
-        """The models that pass `filters`, sorted and paged, with their total (and facet counts)."""
+        """The models that pass `filters`, sorted and paged, with their total (and facet counts):
+        filtered, ordered, counted and faceted in the columns (lmkg.readcolumns); searched and
+        matched by developer in SQLite; the page's rows read from SQLite, in one snapshot."""
+        if sort not in INDEX_SORT_KEYS:
+            raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(INDEX_SORT_KEYS)}")
+        if limit < 1 or offset < 0:
+            raise ValueError("limit must be at least 1 and offset at least 0")
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")  # one snapshot for the columns, the page and the names
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+                among, scores = _chosen(db, columns, filters)
+                selected = columns.mask(
+                    kind=filters.kind,
+                    verdicts=_verdict_filters(filters),
+                    capability=str(filters.capability) if filters.capability is not None else None,
+                    min_size=filters.min_parameters,
+                    max_size=filters.max_parameters,
+                    among=among,
+                )
+                rows = np.flatnonzero(selected)
+                if sort == "relevance" and scores is not None:
+                    score = np.full(len(selected), np.inf)
+                    score[scores[0]] = scores[1]
+                    primary: Any = -score[rows] if descending else score[rows]
+                    secondary = columns.iri_rank[rows]
+                elif sort == "relevance":  # nothing to rank by: by label
+                    primary, secondary = columns.sort_keys("label", False, rows)
+                else:
+                    primary, secondary = columns.sort_keys(sort, descending, rows)
+                chosen = [int(r) for r in page(rows, primary, secondary, offset, limit)]
+                found: dict[int, tuple[Any, ...]] = {}
+                names: dict[int, list[str]] = defaultdict(list)
+                if chosen:
+                    marks = ",".join("?" * len(chosen))
+                    for r in db.execute(
+                        "SELECT rowid, id, iri, label, kind, parameter_count, release_date, licence, "
+                        "open_weights, portable, cheap, fast, portable_basis, cheap_basis, fast_basis "
+                        f"FROM model WHERE rowid IN ({marks})",
+                        chosen,
+                    ):
+                        found[r[0]] = r
+                    for model, name in db.execute(
+                        f"SELECT DISTINCT model, name FROM developer WHERE model IN ({marks}) ORDER BY name",
+                        chosen,
+                    ):
+                        names[model].append(name)
+                counted = columns.facets(rows, FACET_LIMIT) if facets else None
+            finally:
+                db.execute("COMMIT")
+        models = [
+            ModelSummary(
+                id=r[1],
+                iri=r[2],
+                label=r[3] if r[3] is not None else r[1],
+                kind=r[4],
+                parameter_count=r[5],
+                developer=names.get(r[0], []),
+                release_date=r[6],
+                license=r[7],
+                open_weights=None if r[8] is None else bool(r[8]),
+                portable=None if r[9] is None else bool(r[9]),
+                cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
+                fast=None if r[11] is None else bool(r[11]),
+                bases={
+                    "portable": r[12] or "none",
+                    "cheapToFineTune": r[13] or "none",
+                    "fast": r[14] or "none",
+                },
+            )
+            for r in (found[c] for c in chosen)
+        ]
+        return IndexedPage(len(rows), models, counted)
+
+    def warm(self) -> None:
+        """Load this process's columns now (a worker's first request would wait for them)."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                self._columns.catch_up(db)
+            finally:
+                db.execute("COMMIT")
+
+    def window(
+        self, filters: IndexFilter, *, sort: str, descending: bool, offset: int, limit: int
+    ) -> tuple[int, int, list[str]]:
+        """For an answer ordered by a sort key of the index and then by something it does not
+        hold (a named query's ORDER BY): the number of models that pass `filters`, how many of
+        them come wholly before [offset, offset + limit) by the key, and the IRIs of the models
+        in that window together with every model tied by the key with its first or last."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+                among, _ = _chosen(db, columns, filters)
+                rows = np.flatnonzero(
+                    columns.mask(
+                        kind=filters.kind,
+                        verdicts=_verdict_filters(filters),
+                        capability=str(filters.capability) if filters.capability is not None else None,
+                        min_size=filters.min_parameters,
+                        max_size=filters.max_parameters,
+                        among=among,
+                    )
+                )
+                end = min(offset + limit, len(rows))
+                if offset >= end:
+                    return len(rows), len(rows), []
+                primary, _ = columns.sort_keys(sort, descending, rows)
+                parted = np.partition(primary, sorted({offset, end - 1}))
+                low, high = parted[offset], parted[end - 1]
+                before = int(np.count_nonzero(primary < low))
+                chosen = [int(r) for r in rows[(primary >= low) & (primary <= high)]]
+                iris: list[str] = []
+                for start in range(0, len(chosen), _BATCH):
+                    part = chosen[start : start + _BATCH]
+                    marks = ",".join("?" * len(part))
+                    iris += [
+                        r[0] for r in db.execute(f"SELECT iri FROM model WHERE rowid IN ({marks})", part)
+                    ]
+            finally:
+                db.execute("COMMIT")
+        return len(rows), before, iris
+
+    def per_year(self, cls: str) -> list[tuple[int, int]]:
+        """(year, models) for the models of class `cls` with a release date, by year."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+            finally:
+                db.execute("COMMIT")
+            member = columns.classes.get(cls)
+            if member is None:
+                return []
+            years = columns.year[columns.alive & member & (columns.year != 0)]
+            return [(year, n) for year, n in group_counts([years])]
+
+    def charts(self, *, max_points: int) -> Charts:
+        """Models with a size and a release date (every one, or every n-th by date past
+        `max_points`), their counts per year and power of ten of size, and per kind and year."""
+        db = self._db()
+        with self._columns_lock:
+            db.execute("BEGIN")
+            try:
+                columns = self._columns
+                columns.catch_up(db)
+                alive = columns.alive
+                plotted = np.flatnonzero(
+                    alive & (columns.size != MISSING) & (columns.release_rank != MISSING)
+                )
+                total = len(plotted)
+                step = max(1, -(-total // max_points))
+                # The sample depends on the columns' version only: sorted once a version.
+                if columns.chart_order[0] != (columns.epoch, columns.version, step):
+                    order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
+                    columns.chart_order = ((columns.epoch, columns.version, step), plotted[order][::step])
+                sample = [int(r) for r in columns.chart_order[1]]
+                shown: dict[int, tuple[Any, ...]] = {}
+                for start in range(0, len(sample), _BATCH):
+                    part = sample[start : start + _BATCH]
+                    marks = ",".join("?" * len(part))
+                    for r in db.execute(
+                        "SELECT rowid, id, label, kind, parameter_count, release_date FROM model "
+                        f"WHERE rowid IN ({marks})",
+                        part,
+                    ):
+                        shown[r[0]] = r
+            finally:
+                db.execute("COMMIT")
+            points = [
+                ChartPointRow(r[1], r[2] if r[2] is not None else r[1], r[3], r[4], r[5])
+                for r in (shown[s] for s in sample)
+            ]
+            kinds = columns.kinds.values
+            binned = plotted[(columns.year[plotted] != 0) & (columns.size[plotted] > 0)]
+            decade = np.searchsorted(_POWERS_OF_TEN, columns.size[binned], side="right") - 1
+            bins = sorted(
+                (year, tens, str(kinds[kind]), n)
+                for year, tens, kind, n in group_counts([columns.year[binned], decade, columns.kind[binned]])
+            )
+            dated = np.flatnonzero(alive & (columns.year != 0))
+            per_year = sorted(
+                (year, str(kinds[kind]), n)
+                for year, kind, n in group_counts([columns.year[dated], columns.kind[dated]])
+            )
+        return Charts(points, total, bins, per_year)
+
+    def find_in_sqlite(
+        self,
+        filters: IndexFilter,
+        *,
+        sort: str = "label",
+        descending: bool = False,
+        limit: int = 50,
+        offset: int = 0,
+        facets: bool = False,
+    ) -> IndexedPage:
+        """`find` answered by SQLite alone (the index before its columns): kept for
+        bench.readindex, which measures both on one file."""
         if sort not in INDEX_SORT_KEYS:
             raise ValueError(f"cannot sort by {sort!r}; sort by one of {', '.join(INDEX_SORT_KEYS)}")
         if limit < 1 or offset < 0:
@@ -822,7 +1311,11 @@ class ReadIndex:
                 portable=None if r[9] is None else bool(r[9]),
                 cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
                 fast=None if r[11] is None else bool(r[11]),
-                bases={"portable": r[12] or "none", "cheapToFineTune": r[13] or "none", "fast": r[14] or "none"},
+                bases={
+                    "portable": r[12] or "none",
+                    "cheapToFineTune": r[13] or "none",
+                    "fast": r[14] or "none",
+                },
             )
             for r in found
         ]
@@ -870,43 +1363,6 @@ class ReadIndex:
                 ordered = sorted(counted.items())
             facets[name] = dict(ordered)
         return {key: facets[key] for key in ("kind", "developer", "license", "year", *sorted(verdicts))}
-
-    def charts(self, *, max_points: int) -> Charts:
-        """Models with a size and a release date (every one, or every n-th by date past
-        `max_points`), their counts per year and power of ten of size, and per kind and year."""
-        db = self._db()
-        db.execute("BEGIN")
-        try:
-            plotted = "parameter_count IS NOT NULL AND release_date IS NOT NULL"
-            total = int(db.execute(f"SELECT count(*) FROM model WHERE {plotted}").fetchone()[0])
-            step = max(1, -(-total // max_points))
-            points = [
-                ChartPointRow(r[0], r[1] if r[1] is not None else r[0], r[2], r[3], r[4])
-                for r in db.execute(
-                    "SELECT id, label, kind, parameter_count, release_date FROM (SELECT id, label, kind, "
-                    "parameter_count, release_date, row_number() OVER (ORDER BY release_date, iri) AS n "
-                    f"FROM model WHERE {plotted}) WHERE (n - 1) % ? = 0 ORDER BY n",
-                    (step,),
-                )
-            ]
-            bins = [
-                (int(r[0]), int(r[1]), str(r[2]), int(r[3]))
-                for r in db.execute(
-                    "SELECT release_year, length(CAST(parameter_count AS TEXT)) - 1 AS decade, kind, count(*) "
-                    f"FROM model WHERE {plotted} AND release_year IS NOT NULL AND parameter_count > 0 "
-                    "GROUP BY release_year, decade, kind ORDER BY release_year, decade, kind"
-                )
-            ]
-            per_year = [
-                (int(r[0]), str(r[1]), int(r[2]))
-                for r in db.execute(
-                    "SELECT release_year, kind, count(*) FROM model WHERE release_year IS NOT NULL "
-                    "GROUP BY release_year, kind ORDER BY release_year, kind"
-                )
-            ]
-        finally:
-            db.execute("COMMIT")
-        return Charts(points, total, bins, per_year)
 
     def expired_changes(self) -> list[URIRef]:
         """Change graphs past RETENTION_NS that a write may drop (at most PRUNE_PER_WRITE)."""

@@ -224,6 +224,13 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="lmkg-parent-watch", daemon=True).start()
 
 
+def _warm_read_index(kg: KnowledgeGraph) -> None:
+    try:
+        kg.read_index.warm()
+    except Exception as exc:  # the first request that needs the index meets the error
+        logging.getLogger(__name__).info("the read index was not loaded ahead: %s", exc)
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Build the lmkg HTTP app; the store opens at start-up (from settings unless given)."""
     settings = settings or Settings.from_env()
@@ -242,6 +249,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             raise
         app.state.settings = settings
         app.state.kg = kg
+        # The read index's columns load in the background: seconds at 1M entries.
+        threading.Thread(target=_warm_read_index, args=(kg,), name="lmkg-warm-index", daemon=True).start()
         app.state.response_cache = ResponseCache(settings.cache_entries)
         try:
             yield

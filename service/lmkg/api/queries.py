@@ -9,16 +9,22 @@ headline query's full answer was 9.5 MB).
 from __future__ import annotations
 
 import inspect
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from rdflib import Literal
+from rdflib import Literal, URIRef
+from rdflib.term import Identifier
 
 from lmkg.api.deps import KGDep
 from lmkg.commands import execute
+from lmkg.config import package_data
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.queries import NamedQuery, QueryCatalogue
+from lmkg.readindex import IndexFilter
+from lmkg.store import sparqltext
+from lmkg.vocab import LMKG
 
 _PYTHON_TYPES: dict[str, type] = {"integer": int, "decimal": float, "boolean": bool}
 
@@ -48,6 +54,10 @@ def run_named(
     """Run a named query with typed parameters bound by the engine; the JSON result, the rows
     from `offset` on, at most `limit` of them (all when None), with their `total`."""
     bindings = query.bindings(values)  # QueryParameterError: a 422
+    if limit is not None:
+        answered = _from_index(kg, query, bindings, limit=limit, offset=offset)
+        if answered is not None:
+            return answered
     output = execute(kg.store, query.text, bindings)
     if output.boolean is not None:
         return {"query": query.name, "boolean": output.boolean}
@@ -59,6 +69,71 @@ def run_named(
         "rows": rows,
         "count": len(rows),
         "total": len(output.rows),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+HEADLINE = "portable-and-cheap-to-fine-tune"
+PER_YEAR = "small-language-models-per-year"
+
+
+def _from_index(
+    kg: KnowledgeGraph, query: NamedQuery, bindings: dict[str, Identifier], *, limit: int, offset: int
+) -> dict[str, Any] | None:
+    """A page of the catalogue's headline or per-year query answered with the read index
+    (lmkg.readindex), or None when the engine must answer (another query, or rows the index
+    cannot vouch for).
+
+    - The headline: the index picks the models (portable and cheap, at most maxParameters)
+      and their order by size, largest first, and counts them; the engine runs the query on
+      the page's models only (with those tied in size at its edges, whose order is the
+      query's ORDER BY), which gives the rows. When the engine's rows for them are not one a
+      model (a model with two labels, say), the whole query runs in the engine instead.
+    - Per year: counts of the SmallLanguageModel class per release year, from the columns.
+    """
+    if query.text != _catalogue_text(query.name):
+        return None  # not the catalogue's query (another queries_dir): the index cannot vouch
+    if query.name == HEADLINE:
+        cap = bindings.get("maxParameters")
+        filters = IndexFilter(
+            portable=True,
+            cheap_to_fine_tune=True,
+            max_parameters=int(cap.toPython()) if isinstance(cap, Literal) else None,
+        )
+        total, before, iris = kg.read_index.window(
+            filters, sort="parameterCount", descending=True, offset=offset, limit=limit
+        )
+        text = sparqltext.read(query.text).with_values(bindings, among=("model", [URIRef(i) for i in iris]))
+        output = execute(kg.store, text)
+        if len(output.rows) != len(iris) or len({r.get("model") for r in output.rows}) != len(iris):
+            return None
+        rows = output.rows[offset - before : offset - before + limit]
+        page = [{c: _json(row.get(c)) for c in output.columns if c in row} for row in rows]
+        return _answer(query, output.columns, page, total, limit, offset)
+    if query.name == PER_YEAR and not bindings:
+        years = kg.read_index.per_year(str(LMKG.SmallLanguageModel))
+        page = [{"year": year, "models": n} for year, n in years[offset : offset + limit]]
+        return _answer(query, ["year", "models"], page, len(years), limit, offset)
+    return None
+
+
+@cache
+def _catalogue_text(name: str) -> str | None:
+    """The text of the catalogue's query `name` as shipped (None: not shipped)."""
+    shipped = package_data("queries") / f"{name}.rq"
+    return shipped.read_text(encoding="utf-8") if shipped.is_file() else None
+
+
+def _answer(
+    query: NamedQuery, columns: list[str], rows: list[dict[str, Any]], total: int, limit: int, offset: int
+) -> dict[str, Any]:
+    return {
+        "query": query.name,
+        "columns": columns,
+        "rows": rows,
+        "count": len(rows),
+        "total": total,
         "limit": limit,
         "offset": offset,
     }

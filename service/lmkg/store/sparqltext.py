@@ -451,16 +451,26 @@ class SparqlText:
             previous = token
         return frozenset(names)
 
-    def with_values(self, bindings: Mapping[str, Identifier] | None) -> str:
+    def with_values(
+        self,
+        bindings: Mapping[str, Identifier] | None,
+        *,
+        among: tuple[str, Sequence[Identifier]] | None = None,
+    ) -> str:
         """The text with its variables bound by a VALUES block at the start of its WHERE clause
-        (written by `values_clause`: terms, never pasted text). Standard SPARQL 1.1: it runs
-        on every store."""
-        if not bindings:
+        (written by `values_clause`: terms, never pasted text), and with `among` (a variable,
+        its values) one variable restricted to a list. Standard SPARQL 1.1: it runs on every
+        store."""
+        if not bindings and among is None:
             return self.text
+        blocks = values_clause(bindings) if bindings else ""
+        if among is not None:
+            name, terms = among
+            blocks += f" VALUES {variable(name)} {{ {' '.join(constant(t) for t in terms)} }}"
         for at, token in enumerate(self.tokens[:-1]):
             if token.kind == "word" and token.text in ("WHERE", "ASK") and self.tokens[at + 1].text == "{":
                 cut = self.tokens[at + 1].end
-                return f"{self.text[:cut]} {values_clause(bindings)} {self.text[cut:]}"
+                return f"{self.text[:cut]} {blocks} {self.text[cut:]}"
         raise ValueError("a query with parameters needs a WHERE { ... } (or ASK { ... }) clause")
 
     def with_limit(self, max_rows: int) -> tuple[str, bool]:
