@@ -428,10 +428,12 @@ class Classifier:
                 problems.append(f"{prop} is functional but has several values: {shown}")
         return problems
 
-    def classify(self, graph: Graph, subject: URIRef, *, index: Index | None = None) -> Classification:
+    def classify(self, graph: Graph | None, subject: URIRef, *, index: Index | None = None) -> Classification:
         """Classify one individual from its triples in `graph` (its entry graph; `index`: the
-        graph already read by `index_of`)."""
+        graph already read by `index_of`, and then `graph` may be None)."""
         if index is None:
+            if graph is None:
+                raise ValueError("classify needs a graph or its index")
             index = index_of(graph)
         by_predicate = index.get(subject, {})
         asserted = frozenset(

@@ -378,10 +378,12 @@ class CompiledShapes:
 
         return check
 
-    def conforms(self, graph: Graph, *, index: Index | None = None) -> bool:
+    def conforms(self, graph: Graph | None, *, index: Index | None = None) -> bool:
         """True when every target node in `graph` certainly meets every shape targeting it
-        (`index`: the graph already read by `index_of`)."""
+        (`index`: the graph already read by `index_of`; then `graph` may be None)."""
         if index is None:
+            if graph is None:
+                raise ValueError("conforms needs a graph or its index")
             index = index_of(graph)
         if any(_SUBCLASS_OF in by_predicate for by_predicate in index.values()):
             return False  # the entry extends the hierarchy: leave it to pySHACL
@@ -416,9 +418,14 @@ class Validator:
 
     def validate_entry(self, graph: Graph, *, index: Index | None = None) -> ValidationReport:
         """One entry's report: the compiled checks when they prove it conforms, else pySHACL's."""
-        if self.compiled is not None and self.compiled.conforms(graph, index=index):
+        return self.validate_indexed(index if index is not None else index_of(graph), lambda: graph)
+
+    def validate_indexed(self, index: Index, graph: Callable[[], Graph]) -> ValidationReport:
+        """One entry's report from its triples read by `index_of`: the compiled checks when they
+        prove it conforms, else pySHACL's report on `graph()` (the entry as a Graph, built then)."""
+        if self.compiled is not None and self.compiled.conforms(None, index=index):
             return ValidationReport(True, [])
-        return self.validate([graph])
+        return self.validate([graph()])
 
     def validate(self, graphs: Iterable[Graph]) -> ValidationReport:
         data = Graph()

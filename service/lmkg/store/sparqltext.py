@@ -44,6 +44,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
 from lmkg.errors import ForbiddenQueryError
+from lmkg.graphindex import Triples
 from lmkg.store.base import GraphWrite
 from lmkg.vocab import GRAPH_INFERRED
 
@@ -166,12 +167,12 @@ class TermWriter:
             return self.blank(node)
         raise ValueError(f"not an RDF term lmkg writes: {node!r}")
 
-    def triples(self, graph: Graph) -> str:
+    def triples(self, graph: Triples) -> str:
         """The graph as N-Triples lines (also the body of a GRAPH block in INSERT DATA)."""
         term = self.term
         return "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in graph)
 
-    def quads(self, graph: Graph, graph_iri: URIRef) -> str:
+    def quads(self, graph: Triples, graph_iri: URIRef) -> str:
         term, name = self.term, iri(graph_iri)
         return "".join(f"{term(s)} {term(p)} {term(o)} {name} .\n" for s, p, o in graph)
 
@@ -208,7 +209,7 @@ def delete_inferred_about(subject: str) -> str:
     return f"DELETE WHERE {{ GRAPH {iri(GRAPH_INFERRED)} {{ {iri(subject)} ?p ?o }} }}"
 
 
-def nquads(replace: Mapping[URIRef, Graph], inferred: Graph) -> str:
+def nquads(replace: Mapping[URIRef, Triples], inferred: Triples) -> str:
     """The quads a write adds, blank nodes relabelled."""
     writer = TermWriter()
     parts = [writer.quads(data, graph_iri) for graph_iri, data in replace.items()]
