@@ -197,11 +197,13 @@ def _number(node: Node) -> object | None:
 
 def _datatype_check(datatype: Node) -> Check:
     if datatype == XSD.string:
+        string = XSD.string
 
         def plain(graph: Index, value: Node) -> bool:
-            return (
-                isinstance(value, Literal) and value.language is None and value.datatype in (None, XSD.string)
-            )
+            if not isinstance(value, Literal) or value.language is not None:
+                return False
+            datatype = value.datatype
+            return datatype is None or datatype == string
 
         return plain
 
@@ -270,6 +272,10 @@ class CompiledShapes:
                 if extra:
                     sups |= extra
                     changed = True
+        # class -> itself and its superclasses, for is_instance's set look-ups
+        self._closure: dict[Node, frozenset[Node]] = {
+            cls: frozenset((cls, *sups)) for cls, sups in self.supers.items()
+        }
         # target class -> the checks of every node shape that targets it
         self.targets: dict[Node, list[Check]] = {}
         node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(
@@ -305,7 +311,8 @@ class CompiledShapes:
 
     def is_instance(self, graph: Index, node: Node, cls: Node) -> bool:
         types = graph.get(node, {}).get(_TYPE, ())
-        return any(t == cls or cls in self.supers.get(t, ()) for t in types)
+        closure = self._closure
+        return any(cls in (closure.get(t) or (t,)) for t in types)
 
     def _value_checks(self, shape: Node) -> list[Check]:
         """Checks of one value node, for each value constraint of `shape`."""

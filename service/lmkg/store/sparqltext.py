@@ -56,6 +56,7 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SPACE = re.compile(r"\s")  # str.isspace's characters (re's \s is Py_UNICODE_ISSPACE), searched in C
 
 
 def is_absolute_iri(value: str) -> bool:
@@ -72,10 +73,11 @@ _IRI_TEXT_LIMIT = 100_000
 def iri(value: str) -> str:
     """`<value>`; ValueError unless `value` is an absolute IRI (nothing can close the brackets)
     that Oxigraph's IRI parser (RFC 3987) accepts, so that a write is never refused half-way."""
+    value = str(value)  # plain str keys: a URIRef key compares through rdflib's Python __eq__
     text = _IRI_TEXT.get(value)
     if text is None:
         # Unicode spaces (U+00A0, U+2028...): Oxigraph stores them, rdflib cannot read them back.
-        if not is_absolute_iri(value) or _SURROGATE.search(value) or any(c.isspace() for c in value):
+        if not is_absolute_iri(value) or _SURROGATE.search(value) or _SPACE.search(value):
             raise ValueError(f"not an absolute IRI that SPARQL can write: {value!r}")
         try:
             ox.NamedNode(value)
@@ -85,6 +87,14 @@ def iri(value: str) -> str:
             _IRI_TEXT.clear()
         text = _IRI_TEXT[value] = f"<{value}>"
     return text
+
+
+_TERM_TEXT: dict[int, tuple[Node, str]] = {}
+"""IRIs and literals written lately, by the identity of the rdflib term: entries share their
+constant terms (predicates, classes, a batch's timestamp, repeated values: lmkg.entries builds
+each once), and a look-up by `id` compares no rdflib terms (their __eq__ and __hash__ are
+Python). The term is held with its text, so its id cannot be reused while it is kept."""
+_TERM_TEXT_LIMIT = 200_000
 
 
 def is_writable_iri(value: str) -> bool:
@@ -157,15 +167,21 @@ class TermWriter:
         return label
 
     def term(self, node: Node) -> str:
-        if type(node) is URIRef:  # the common case first: most terms of an entry are IRIs
-            return _IRI_TEXT.get(node) or iri(node)
+        known = _TERM_TEXT.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         if isinstance(node, URIRef):
-            return iri(node)
-        if isinstance(node, Literal):
-            return literal(node)
-        if isinstance(node, BNode):
-            return self.blank(node)
-        raise ValueError(f"not an RDF term lmkg writes: {node!r}")
+            text = iri(node)
+        elif isinstance(node, Literal):
+            text = literal(node)
+        elif isinstance(node, BNode):
+            return self.blank(node)  # never kept: labels belong to one write
+        else:
+            raise ValueError(f"not an RDF term lmkg writes: {node!r}")
+        if len(_TERM_TEXT) >= _TERM_TEXT_LIMIT:
+            _TERM_TEXT.clear()
+        _TERM_TEXT[id(node)] = (node, text)
+        return text
 
     def triples(self, graph: Triples) -> str:
         """The graph as N-Triples lines (also the body of a GRAPH block in INSERT DATA)."""
