@@ -9,10 +9,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from bench.data import entries as synthetic_entries
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
-from bench.data import entries as synthetic_entries
 from lmkg.config import Settings
 from lmkg.entries import Entry, EntryError, entry_from_json
 from lmkg.graphindex import TripleSet

@@ -192,7 +192,7 @@ class Entry:
     read, the Graph is the entry's triples, and changes made to it are the entry's.
     """
 
-    __slots__ = ("id", "_graph", "_triples", "_index")
+    __slots__ = ("_graph", "_index", "_triples", "id")
 
     def __init__(self, id: str, graph: Graph | None = None, *, triples: TripleSet | None = None) -> None:
         if (graph is None) == (triples is None):

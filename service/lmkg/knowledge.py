@@ -203,7 +203,7 @@ class KnowledgeGraph:
             using_graph_uris=using_graph_uris,
             using_named_graph_uris=using_named_graph_uris,
         )
-        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
         self._index_written()
 
     # -- seeding -----------------------------------------------------------------
@@ -246,7 +246,7 @@ class KnowledgeGraph:
                 raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
         self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
         # The source graph was loaded beside the write path: read indexes project everything again.
-        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
         self._index_written()
         return outcome
 
