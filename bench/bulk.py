@@ -72,7 +72,6 @@ def main(argv: list[str] | None = None) -> int:
         count += len(batch)
         return batch
 
-    first_read: float | None = None
     with collector_paused(), opened(settings) as kg:  # a batch import: see lmkg.collector
         opened_at = time.perf_counter()
         cpu_at = time.process_time()
@@ -86,23 +85,25 @@ def main(argv: list[str] | None = None) -> int:
             rejected += len(outcome.rejected)
         finished = time.perf_counter()
         cpu = time.process_time() - cpu_at
+        result = {
+            "entries": count,
+            "written": written,
+            "rejected": rejected,
+            "open_seconds": opened_at - started,
+            "import_seconds": finished - opened_at,
+            "entries_per_second": count / (finished - opened_at),
+            "cpu_seconds": cpu,  # this process: parsing, checks, classification, the engine (in-process)
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
         if args.first_read:
             from lmkg.readindex import IndexFilter
 
+            sys.stderr.write(json.dumps(result) + "\n")  # before a first read that may take long
             kg.read_index.find(IndexFilter(), limit=20)
-            first_read = time.perf_counter() - finished
-    result = {
-        "entries": count,
-        "written": written,
-        "rejected": rejected,
-        "open_seconds": opened_at - started,
-        "import_seconds": finished - opened_at,
-        "entries_per_second": count / (finished - opened_at),
-        "cpu_seconds": cpu,  # this process: parsing, checks, classification, and the engine (in-process)
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "first_read_seconds": first_read,
-    }
-    sys.stdout.write(json.dumps(result) + "\n")
+            result["first_read_seconds"] = time.perf_counter() - finished
+        # Written before the store is closed: closing flushes the engine's memory tables.
+        sys.stdout.write(json.dumps(result) + "\n")
+        sys.stdout.flush()
     return 0 if rejected == 0 else 1
 
 
