@@ -22,7 +22,6 @@ import re
 import unicodedata
 import xml.parsers.expat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +32,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
 from lmkg.errors import EntryError
+from lmkg.graphindex import Index, Triples, TripleSet, index_of
 from lmkg.store.sparqltext import is_absolute_iri, nesting_depth
 from lmkg.vocab import DATASET, LMKG, MODEL, OBSERVATION, ORG, STATEMENT, model_id_of, model_iri
 
@@ -183,16 +183,70 @@ OUTPUT_ONLY_FIELDS = {
 """Fields a response adds; accepted and ignored on input so that GET -> PUT round-trips."""
 
 
-@dataclass
 class Entry:
-    """One model entry as RDF: its id and the triples of its graph."""
+    """One model entry as RDF: its id and the triples of its graph.
 
-    id: str
-    graph: Graph
+    An entry read from JSON holds its triples in a TripleSet and becomes an rdflib Graph only
+    when `graph` is read (pySHACL, a response, an importer): the write path indexes, checks,
+    classifies and writes the triples themselves (lmkg.graphindex). Once `graph` has been
+    read, the Graph is the entry's triples, and changes made to it are the entry's.
+    """
+
+    __slots__ = ("_graph", "_index", "_triples", "id")
+
+    def __init__(self, id: str, graph: Graph | None = None, *, triples: TripleSet | None = None) -> None:
+        if (graph is None) == (triples is None):
+            raise ValueError("an Entry is made from a graph or from triples")
+        self.id = id
+        self._graph = graph
+        self._triples = triples
+        self._index: Index | None = None
+
+    def __repr__(self) -> str:
+        return f"Entry({self.id!r}, {len(self.triples)} triples)"
 
     @property
     def iri(self) -> URIRef:
         return model_iri(self.id)
+
+    @property
+    def graph(self) -> Graph:
+        """The entry as an rdflib Graph (built once, when first read)."""
+        if self._graph is None:
+            assert self._triples is not None
+            self._graph = self._triples.graph()
+            self._triples = None
+        self._index = None  # the caller may change the graph
+        return self._graph
+
+    @property
+    def triples(self) -> Triples:
+        """The entry's triples: its TripleSet, or its Graph once one was built."""
+        if self._graph is not None:
+            return self._graph
+        assert self._triples is not None
+        return self._triples
+
+    @property
+    def index(self) -> Index:
+        """The triples read into dicts (lmkg.graphindex), kept until the entry changes."""
+        if self._index is None or self._graph is not None:
+            self._index = index_of(self.triples)
+        return self._index
+
+    def add(self, triple: tuple[Node, Node, Node]) -> None:
+        self._index = None
+        self.triples.add(triple)
+
+    def set(self, triple: tuple[Node, Node, Node]) -> None:
+        """Replace the values of (subject, predicate) with the one object (Graph.set)."""
+        self._index = None
+        if self._graph is not None:
+            self._graph.set(triple)
+        else:
+            assert self._triples is not None
+            self._triples.remove_values(triple[0], triple[1])
+            self._triples.add(triple)
 
 
 def slugify(name: str) -> str:
@@ -283,7 +337,7 @@ def _as_list(value: object, where: str, problems: list[tuple[str, str]]) -> list
     return [item for item in items if not isinstance(item, dict | list) and item is not None]
 
 
-def organisation(graph: Graph, name: str) -> URIRef | None:
+def organisation(graph: Triples, name: str) -> URIRef | None:
     """Add an organisation by name to `graph`; its id is the slug of the name."""
     org_id = slugify(name)
     if not org_id:
@@ -295,7 +349,7 @@ def organisation(graph: Graph, name: str) -> URIRef | None:
     return iri
 
 
-def dataset(graph: Graph, name: str) -> URIRef | None:
+def dataset(graph: Triples, name: str) -> URIRef | None:
     """Add a training dataset by name to `graph`; its id is the slug of the name."""
     dataset_id = slugify(name)
     if not dataset_id:
@@ -337,7 +391,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
     if expected_id is not None and model_id != expected_id:
         problems.append(("id", f"is {model_id!r} but the URL names {expected_id!r}"))
     subject = model_iri(model_id)
-    graph = Graph()
+    graph = TripleSet()  # no rdflib Graph unless one is needed: see Entry
     graph.add((subject, _TYPE, _NAMED_INDIVIDUAL))
 
     kind = data.get("kind")
@@ -430,7 +484,7 @@ def entry_from_json(data: object, *, expected_id: str | None = None) -> Entry:
 
     if problems:
         raise EntryError(problems)
-    return Entry(model_id, graph)
+    return Entry(model_id, triples=graph)
 
 
 # -- statements: one source's value for one fact --------------------------------------------
@@ -453,7 +507,7 @@ def _sources_of(item: Mapping[str, Any], where: str, problems: list[tuple[str, s
 
 
 def _stated_value(
-    graph: Graph, field_name: str, value: object, where: str, problems: list[tuple[str, str]]
+    graph: Triples, field_name: str, value: object, where: str, problems: list[tuple[str, str]]
 ) -> URIRef | Literal | None:
     """The RDF value of one statement, or None (with a problem) when the value cannot be one."""
     if field_name == "developer":
@@ -498,7 +552,7 @@ def _statement_iri(model_id: str, item: Mapping[str, Any]) -> URIRef:
 
 
 def _add_statements(
-    graph: Graph, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
+    graph: Triples, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
 ) -> None:
     if raw is None:
         return
@@ -559,7 +613,7 @@ OBSERVATION_KEYS = {"kind", "device", "precision", "method", "source", "sources"
 
 
 def _add_observations(
-    graph: Graph, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
+    graph: Triples, subject: URIRef, model_id: str, raw: object, problems: list[tuple[str, str]]
 ) -> None:
     if raw is None:
         return
@@ -940,7 +994,7 @@ def entry_from_rdf(graph: Graph, *, expected_id: str | None = None) -> Entry:
 def with_provenance(entry: Entry, *, recorded_at: datetime | None = None) -> Entry:
     """Stamp the entry with the time it was recorded (prov:generatedAtTime)."""
     moment = (recorded_at or datetime.now(UTC)).replace(microsecond=0)
-    entry.graph.set((entry.iri, _GENERATED_AT, _moment_literal(moment)))
+    entry.set((entry.iri, _GENERATED_AT, _moment_literal(moment)))
     return entry
 
 

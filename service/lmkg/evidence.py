@@ -28,12 +28,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from lmkg.graphindex import IndexedTriples, Triples
 from lmkg.vocab import LMKG, VERDICT, model_id_of
+
+EntryTriples = Graph | IndexedTriples
+"""An entry read as a Graph, or (on the write path) as its index."""
 
 _TYPE = RDF.type
 
@@ -89,7 +94,7 @@ def _billions(count: object) -> str:
     return "an unknown number of parameters"
 
 
-def _observed(graph: Graph, subject: URIRef, kind: URIRef, devices: Mapping[URIRef, str]) -> str | None:
+def _observed(graph: EntryTriples, subject: URIRef, kind: URIRef, devices: Mapping[URIRef, str]) -> str | None:
     """A sentence for the first observation of `kind` on one of `devices`, with its source."""
     found: list[str] = []
     for node in graph.objects(subject, LMKG.hasObservation):
@@ -109,12 +114,12 @@ def _observed(graph: Graph, subject: URIRef, kind: URIRef, devices: Mapping[URIR
     return sorted(found)[0] if found else None
 
 
-def _value(graph: Graph, subject: URIRef, prop: URIRef) -> object:
+def _value(graph: EntryTriples, subject: URIRef, prop: URIRef) -> object:
     value = graph.value(subject, prop)
     return value.toPython() if isinstance(value, Literal) else None
 
 
-def verdicts(graph: Graph, subject: URIRef, types: Iterable[URIRef]) -> dict[str, Verdict]:
+def verdicts(graph: EntryTriples, subject: URIRef, types: Iterable[URIRef]) -> dict[str, Verdict]:
     """The three verdicts of one model from its entry graph and the classes the reasoner
     concluded for it (its size-rule classes)."""
     classes = set(types)
@@ -183,7 +188,21 @@ def verdicts(graph: Graph, subject: URIRef, types: Iterable[URIRef]) -> dict[str
     return result
 
 
-def add_verdicts(graph: Graph, subject: URIRef, found: Mapping[str, Verdict]) -> None:
+_HAS_VERDICT, _VERDICT, _VERDICT_ON = LMKG.hasVerdict, LMKG.Verdict, LMKG.verdictOn
+_VERDICT_VALUE, _BASIS, _BASIS_DETAIL = LMKG.verdictValue, LMKG.basis, LMKG.basisDetail
+
+
+@lru_cache(maxsize=4096)
+def _text_literal(text: str) -> Literal:
+    # Verdicts repeat their few texts (trait, basis, the detail for a rounded size) across
+    # thousands of models: each literal is built once.
+    return Literal(text)
+
+
+_TRUE, _FALSE = Literal(True), Literal(False)
+
+
+def add_verdicts(graph: Triples, subject: URIRef, found: Mapping[str, Verdict]) -> None:
     """Write verdicts into `graph` (the inferred graph): each known one's class, and a
     lmkg:Verdict node with its value and basis. Unknown verdicts write nothing."""
     model_id = model_id_of(str(subject)) or ""
@@ -193,12 +212,12 @@ def add_verdicts(graph: Graph, subject: URIRef, found: Mapping[str, Verdict]) ->
             continue
         graph.add((subject, _TYPE, trait.yes if verdict.value else trait.no))
         node = VERDICT[f"{model_id}/{trait.name}"]
-        graph.add((subject, LMKG.hasVerdict, node))
-        graph.add((node, _TYPE, LMKG.Verdict))
-        graph.add((node, LMKG.verdictOn, Literal(trait.name)))
-        graph.add((node, LMKG.verdictValue, Literal(verdict.value)))
-        graph.add((node, LMKG.basis, Literal(str(verdict.basis))))
-        graph.add((node, LMKG.basisDetail, Literal(verdict.detail)))
+        graph.add((subject, _HAS_VERDICT, node))
+        graph.add((node, _TYPE, _VERDICT))
+        graph.add((node, _VERDICT_ON, _text_literal(trait.name)))
+        graph.add((node, _VERDICT_VALUE, _TRUE if verdict.value else _FALSE))
+        graph.add((node, _BASIS, _text_literal(str(verdict.basis))))
+        graph.add((node, _BASIS_DETAIL, _text_literal(verdict.detail)))
 
 
 def verdicts_from_inferred(graph: Graph, subject: URIRef) -> dict[str, Verdict]:

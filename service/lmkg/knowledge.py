@@ -23,7 +23,7 @@ from lmkg.config import Settings
 from lmkg.entries import Entry, with_provenance
 from lmkg.errors import ConflictError, NotFoundError, StoreBusyError, StoreError
 from lmkg.evidence import TRAITS, Verdict, add_verdicts, verdicts
-from lmkg.graphindex import index_of
+from lmkg.graphindex import IndexedTriples, Triples, TripleSet
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
 from lmkg.queries import QueryCatalogue
 from lmkg.readindex import ReadIndex, change_record, index_path, is_change_graph
@@ -31,6 +31,7 @@ from lmkg.reasoning import Classification, Classifier, HermitResult, run_hermit
 from lmkg.store import GraphWrite, Store
 from lmkg.validation import Severity, ValidationReport, ValidationResult, Validator
 from lmkg.vocab import (
+    GRAPH_CHANGES,
     GRAPH_INFERRED,
     GRAPH_MODEL,
     GRAPH_ONTOLOGY,
@@ -74,9 +75,9 @@ class Assessment:
     def verdicts(self) -> dict[str, Verdict]:
         """The entry's three verdicts, from its evidence and the classes the reasoner concluded."""
         types = self.classification.types if self.classification is not None else frozenset()
-        return verdicts(self.entry.graph, self.entry.iri, types)
+        return verdicts(IndexedTriples(self.entry.index), self.entry.iri, types)
 
-    def add_inferred(self, graph: Graph) -> None:
+    def add_inferred(self, graph: Triples) -> None:
         """Add what was inferred about the entry to `graph`: its classes and its verdicts."""
         if self.classification is not None:
             subject = self.classification.subject
@@ -126,13 +127,11 @@ def organisations_named(entries: Iterable[Entry]) -> dict[URIRef, Literal]:
     name by IRI alone."""
     found: dict[URIRef, Literal] = {}
     for entry in entries:
-        for org, name in entry.graph.subject_objects(RDFS.label):
-            if (
-                isinstance(org, URIRef)
-                and isinstance(name, Literal)
-                and (org, _TYPE, LMKG.Organisation) in entry.graph
-            ):
-                found.setdefault(org, name)
+        for org, by_predicate in entry.index.items():
+            if isinstance(org, URIRef) and LMKG.Organisation in by_predicate.get(_TYPE, ()):
+                for name in by_predicate.get(RDFS.label, ()):
+                    if isinstance(name, Literal):
+                        found.setdefault(org, name)
     return found
 
 
@@ -204,7 +203,7 @@ class KnowledgeGraph:
             using_graph_uris=using_graph_uris,
             using_named_graph_uris=using_named_graph_uris,
         )
-        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
         self._index_written()
 
     # -- seeding -----------------------------------------------------------------
@@ -247,7 +246,7 @@ class KnowledgeGraph:
                 raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
         self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
         # The source graph was loaded beside the write path: read indexes project everything again.
-        self.store.write(GraphWrite(replace=change_record((), every_entry=True)))
+        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
         self._index_written()
         return outcome
 
@@ -264,9 +263,9 @@ class KnowledgeGraph:
         written. Organisations it names by IRI alone are described first, from the other entries
         of its batch (`organisations_named(batch)`) or the store: see _resolve_organisations."""
         unknown = self._resolve_organisations(entry, batch_organisations or {})
-        index = index_of(entry.graph)  # read once, for both
-        report = self.validator.validate_entry(entry.graph, index=index)
-        classification = self.classifier.classify(entry.graph, entry.iri, index=index)
+        index = entry.index  # read once, for both; a Graph only if pySHACL must report
+        report = self.validator.validate_indexed(index, lambda: entry.graph)
+        classification = self.classifier.classify(None, entry.iri, index=index)
         extra: list[ValidationResult] = []
         for problem in classification.inconsistencies:
             extra.append(
@@ -308,10 +307,10 @@ class KnowledgeGraph:
         reads alone (GET /models/{id}) and keeps the name if the entry that gave it goes.
         """
         problems = []
-        graph = entry.graph
-        named = sorted({o for o in graph.objects(entry.iri, LMKG.developedBy) if isinstance(o, URIRef)})
+        index = entry.index
+        named = sorted({o for o in index.get(entry.iri, {}).get(LMKG.developedBy, ()) if isinstance(o, URIRef)})
         for org in named:
-            if (org, RDFS.label, None) in graph:
+            if index.get(org, {}).get(RDFS.label):
                 continue  # described here: the shapes check the description
             name = batch_organisations.get(org) or self.organisation_name(org)
             if name is None:
@@ -329,15 +328,15 @@ class KnowledgeGraph:
                     )
                 )
                 continue
-            graph.add((org, _TYPE, LMKG.Organisation))
-            graph.add((org, _TYPE, OWL.NamedIndividual))
-            graph.add((org, RDFS.label, name))
+            entry.add((org, _TYPE, LMKG.Organisation))
+            entry.add((org, _TYPE, OWL.NamedIndividual))
+            entry.add((org, RDFS.label, name))
         return problems
 
     def _dangling_links(self, entry: Entry, batch_ids: frozenset[str]) -> list[ValidationResult]:
         problems = []
         for prop, field_name in ((LMKG.variantOf, "variantOf"), (LMKG.fineTunedFrom, "fineTunedFrom")):
-            for target in entry.graph.objects(entry.iri, prop):
+            for target in list(entry.index.get(entry.iri, {}).get(prop, ())):
                 target_id = model_id_of(str(target))
                 if target_id is None:
                     message = (
@@ -421,6 +420,11 @@ class KnowledgeGraph:
         in Rust without the GIL, so the two overlap. Links in a batch may name entries of
         the batch being written. The first write that fails raises, and nothing after it is
         written; a consumer that stops early stops after the write in progress.
+
+        The read index is not brought up to date batch by batch: catching up re-projects each
+        batch's entries from the store, which took longer than validating, classifying and
+        writing them (bench/RESULTS.md). Every batch is in the change log, so the first read
+        after the import catches up with all of them.
         """
         with ThreadPoolExecutor(1, thread_name_prefix="lmkg-writer") as writer:
             in_flight: Future[WriteOutcome] | None = None
@@ -433,7 +437,7 @@ class KnowledgeGraph:
                 in_flight_ids = frozenset(a.entry.id for a in outcome.written)
                 # The writer thread only waits on the store: work in Python is done here, as a
                 # second thread doing it would wait for the GIL as long as it saved.
-                in_flight = writer.submit(self._commit, outcome, change, mode=mode)
+                in_flight = writer.submit(self._commit, outcome, change, mode=mode, sync_index=False)
                 if number % _COLLECT_EVERY == 0 and not gc.isenabled():
                     # A batch import pauses the collector (lmkg.collector); rdflib graphs are
                     # reference cycles, so the batches written by now are freed here.
@@ -453,7 +457,7 @@ class KnowledgeGraph:
     def _change(self, outcome: WriteOutcome, *, mode: WriteMode, stamp: bool) -> GraphWrite:
         """The one transaction that writes an assessed batch's valid entries (stamped when
         `stamp`) and their inferred triples, with the conditions the store checks with it."""
-        change = GraphWrite()
+        change = GraphWrite(inferred=TripleSet())
         # Checked again by the store with the write itself: another process sharing the
         # engine may have written the same id since the checks in _commit.
         for assessment in outcome.written:
@@ -469,13 +473,29 @@ class KnowledgeGraph:
         recorded_at = datetime.now(UTC)  # one transaction, one moment
         for assessment in outcome.written:
             entry = with_provenance(assessment.entry, recorded_at=recorded_at) if stamp else assessment.entry
-            change.replace[model_graph(entry.id)] = entry.graph
+            change.replace[model_graph(entry.id)] = entry.triples
             change.inferred_subjects.update(inferred_subjects_of(entry.id))
             assessment.add_inferred(change.inferred)
         return change
 
-    def _commit(self, outcome: WriteOutcome, change: GraphWrite, *, mode: WriteMode) -> WriteOutcome:
-        """Write an assessed batch's change, after the checks its mode asks for."""
+    def _commit(
+        self, outcome: WriteOutcome, change: GraphWrite, *, mode: WriteMode, sync_index: bool = True
+    ) -> WriteOutcome:
+        """Write an assessed batch's change, after the checks its mode asks for.
+
+        Two transactions: the entries, their inferred triples and the change graph naming them
+        (lmkg.readindex's change log) in one, then the change log's head, which tells read
+        indexes to look, moved to it (with expired change graphs dropped). The first adds
+        only, for new entries, so the embedded store loads it as N-Quads; one that also
+        removed the head would be a SPARQL Update, which the engine parses and applies 2-3
+        times slower. A process killed between the two leaves whole entries written and the
+        head where it was: an index learns of them at the next write, which moves the head
+        again (an index reads every change stamped since the last it applied, not the head
+        alone); the write was never acknowledged.
+
+        With `sync_index` False (a bulk import) the read index is not brought up to date
+        here: the next read does it, from the change log.
+        """
         if not outcome.written:
             return outcome
         with self._write_lock:
@@ -489,14 +509,18 @@ class KnowledgeGraph:
                     raise NotFoundError(
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
-            change.replace.update(change_record(sorted(model_iri(a.entry.id) for a in outcome.written)))
+            record = change_record(sorted(model_iri(a.entry.id) for a in outcome.written))
+            head = GraphWrite(replace={GRAPH_CHANGES: record.pop(GRAPH_CHANGES)})
+            change.replace.update(record)
             expired = self._open_read_index().expired_changes()
             for graph_iri in expired:
-                change.replace.setdefault(graph_iri, Graph())
+                head.replace.setdefault(graph_iri, Graph())
             self.store.write(change)
-            self._open_read_index().forget_changes(expired)
             outcome.committed = True
-        self._index_written()
+            self.store.write(head)
+            self._open_read_index().forget_changes(expired)
+        if sync_index:
+            self._index_written()
         return outcome
 
     def delete(self, model_id: str) -> None:

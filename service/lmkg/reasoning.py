@@ -27,6 +27,10 @@ from lmkg.graphindex import Index, index_of
 
 _TYPE = RDF.type  # DefinedNamespace attributes cost a microsecond each: read once
 
+# Which Python values a base datatype's range may hold: integers, or any number.
+_INTEGER_DATATYPES = frozenset((XSD.integer, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger))
+_NUMBER_DATATYPES = frozenset((XSD.decimal, XSD.double, XSD.float))
+
 _FACETS = {
     XSD.minInclusive: lambda v, b: v >= b,
     XSD.maxInclusive: lambda v, b: v <= b,
@@ -43,11 +47,14 @@ class DataRange:
     facets: tuple[tuple[URIRef, int | float | Decimal], ...]
 
     def admits(self, value: Literal) -> bool:
-        python_value = value.toPython()
-        if self.datatype in (XSD.integer, XSD.long, XSD.nonNegativeInteger, XSD.positiveInteger):
+        return self.admits_value(value.toPython())
+
+    def admits_value(self, python_value: object) -> bool:
+        """`admits` for a literal's Python value (read once for all the ranges of a property)."""
+        if self.datatype in _INTEGER_DATATYPES:
             if isinstance(python_value, bool) or not isinstance(python_value, int):
                 return False
-        elif self.datatype in (XSD.decimal, XSD.double, XSD.float):
+        elif self.datatype in _NUMBER_DATATYPES:
             if isinstance(python_value, bool) or not isinstance(python_value, int | float | Decimal):
                 return False
         return all(_FACETS[facet](python_value, bound) for facet, bound in self.facets)
@@ -428,10 +435,12 @@ class Classifier:
                 problems.append(f"{prop} is functional but has several values: {shown}")
         return problems
 
-    def classify(self, graph: Graph, subject: URIRef, *, index: Index | None = None) -> Classification:
+    def classify(self, graph: Graph | None, subject: URIRef, *, index: Index | None = None) -> Classification:
         """Classify one individual from its triples in `graph` (its entry graph; `index`: the
-        graph already read by `index_of`)."""
+        graph already read by `index_of`, and then `graph` may be None)."""
         if index is None:
+            if graph is None:
+                raise ValueError("classify needs a graph or its index")
             index = index_of(graph)
         by_predicate = index.get(subject, {})
         asserted = frozenset(
@@ -510,7 +519,9 @@ class Classifier:
                 if seen.setdefault(functional, value) != value:
                     return None
             try:
-                admitted = tuple(r.admits(value) for r in self._ranges_of(prop))
+                ranges = self._ranges_of(prop)
+                python_value = value.toPython() if ranges else None
+                admitted = tuple(r.admits_value(python_value) for r in ranges)
             except (TypeError, ValueError, ArithmeticError):
                 return None
             signature.append((prop, admitted))

@@ -197,11 +197,13 @@ def _number(node: Node) -> object | None:
 
 def _datatype_check(datatype: Node) -> Check:
     if datatype == XSD.string:
+        string = XSD.string
 
         def plain(graph: Index, value: Node) -> bool:
-            return (
-                isinstance(value, Literal) and value.language is None and value.datatype in (None, XSD.string)
-            )
+            if not isinstance(value, Literal) or value.language is not None:
+                return False
+            datatype = value.datatype
+            return datatype is None or datatype == string
 
         return plain
 
@@ -270,6 +272,10 @@ class CompiledShapes:
                 if extra:
                     sups |= extra
                     changed = True
+        # class -> itself and its superclasses, for is_instance's set look-ups
+        self._closure: dict[Node, frozenset[Node]] = {
+            cls: frozenset((cls, *sups)) for cls, sups in self.supers.items()
+        }
         # target class -> the checks of every node shape that targets it
         self.targets: dict[Node, list[Check]] = {}
         node_shapes = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(
@@ -305,7 +311,8 @@ class CompiledShapes:
 
     def is_instance(self, graph: Index, node: Node, cls: Node) -> bool:
         types = graph.get(node, {}).get(_TYPE, ())
-        return any(t == cls or cls in self.supers.get(t, ()) for t in types)
+        closure = self._closure
+        return any(cls in (closure.get(t) or (t,)) for t in types)
 
     def _value_checks(self, shape: Node) -> list[Check]:
         """Checks of one value node, for each value constraint of `shape`."""
@@ -378,10 +385,12 @@ class CompiledShapes:
 
         return check
 
-    def conforms(self, graph: Graph, *, index: Index | None = None) -> bool:
+    def conforms(self, graph: Graph | None, *, index: Index | None = None) -> bool:
         """True when every target node in `graph` certainly meets every shape targeting it
-        (`index`: the graph already read by `index_of`)."""
+        (`index`: the graph already read by `index_of`; then `graph` may be None)."""
         if index is None:
+            if graph is None:
+                raise ValueError("conforms needs a graph or its index")
             index = index_of(graph)
         if any(_SUBCLASS_OF in by_predicate for by_predicate in index.values()):
             return False  # the entry extends the hierarchy: leave it to pySHACL
@@ -416,9 +425,14 @@ class Validator:
 
     def validate_entry(self, graph: Graph, *, index: Index | None = None) -> ValidationReport:
         """One entry's report: the compiled checks when they prove it conforms, else pySHACL's."""
-        if self.compiled is not None and self.compiled.conforms(graph, index=index):
+        return self.validate_indexed(index if index is not None else index_of(graph), lambda: graph)
+
+    def validate_indexed(self, index: Index, graph: Callable[[], Graph]) -> ValidationReport:
+        """One entry's report from its triples read by `index_of`: the compiled checks when they
+        prove it conforms, else pySHACL's report on `graph()` (the entry as a Graph, built then)."""
+        if self.compiled is not None and self.compiled.conforms(None, index=index):
             return ValidationReport(True, [])
-        return self.validate([graph])
+        return self.validate([graph()])
 
     def validate(self, graphs: Iterable[Graph]) -> ValidationReport:
         data = Graph()

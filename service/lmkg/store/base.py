@@ -14,6 +14,7 @@ from rdflib import Graph, URIRef
 from rdflib.term import Identifier
 
 from lmkg.errors import ConflictError, NotFoundError, StoreBusyError
+from lmkg.graphindex import Triples
 
 Row = dict[str, Identifier]
 """One SELECT solution: variable name (without '?') to an rdflib term; unbound variables are absent."""
@@ -38,9 +39,10 @@ class GraphWrite:
     are removed and `inferred` is added. All of it happens in one transaction.
     """
 
-    replace: dict[URIRef, Graph] = field(default_factory=dict)
+    # Each graph's triples: an rdflib Graph, or (entries read from JSON) a TripleSet.
+    replace: dict[URIRef, Triples] = field(default_factory=dict)
     inferred_subjects: set[URIRef] = field(default_factory=set)
-    inferred: Graph = field(default_factory=Graph)
+    inferred: Triples = field(default_factory=Graph)
     # Conditions checked with the write, under the store's write lock: a graph that must not
     # hold triples (else ConflictError with the message) or must (else NotFoundError).
     require_absent: dict[URIRef, str] = field(default_factory=dict)

@@ -44,6 +44,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Identifier, Node
 
 from lmkg.errors import ForbiddenQueryError
+from lmkg.graphindex import Triples
 from lmkg.store.base import GraphWrite
 from lmkg.vocab import GRAPH_INFERRED
 
@@ -56,6 +57,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+_SPACE = re.compile(r"\s")  # str.isspace's characters (re's \s is Py_UNICODE_ISSPACE), searched in C
 
 
 def is_absolute_iri(value: str) -> bool:
@@ -72,10 +74,11 @@ _IRI_TEXT_LIMIT = 100_000
 def iri(value: str) -> str:
     """`<value>`; ValueError unless `value` is an absolute IRI (nothing can close the brackets)
     that Oxigraph's IRI parser (RFC 3987) accepts, so that a write is never refused half-way."""
+    value = str(value)  # plain str keys: a URIRef key compares through rdflib's Python __eq__
     text = _IRI_TEXT.get(value)
     if text is None:
         # Unicode spaces (U+00A0, U+2028...): Oxigraph stores them, rdflib cannot read them back.
-        if not is_absolute_iri(value) or _SURROGATE.search(value) or any(c.isspace() for c in value):
+        if not is_absolute_iri(value) or _SURROGATE.search(value) or _SPACE.search(value):
             raise ValueError(f"not an absolute IRI that SPARQL can write: {value!r}")
         try:
             ox.NamedNode(value)
@@ -85,6 +88,14 @@ def iri(value: str) -> str:
             _IRI_TEXT.clear()
         text = _IRI_TEXT[value] = f"<{value}>"
     return text
+
+
+_TERM_TEXT: dict[int, tuple[Node, str]] = {}
+"""IRIs and literals written lately, by the identity of the rdflib term: entries share their
+constant terms (predicates, classes, a batch's timestamp, repeated values: lmkg.entries builds
+each once), and a look-up by `id` compares no rdflib terms (their __eq__ and __hash__ are
+Python). The term is held with its text, so its id cannot be reused while it is kept."""
+_TERM_TEXT_LIMIT = 200_000
 
 
 def is_writable_iri(value: str) -> bool:
@@ -165,22 +176,28 @@ class TermWriter:
         return label
 
     def term(self, node: Node) -> str:
-        if type(node) is URIRef:  # the common case first: most terms of an entry are IRIs
-            return _IRI_TEXT.get(node) or iri(node)
+        known = _TERM_TEXT.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         if isinstance(node, URIRef):
-            return iri(node)
-        if isinstance(node, Literal):
-            return literal(node)
-        if isinstance(node, BNode):
-            return self.blank(node)
-        raise ValueError(f"not an RDF term lmkg writes: {node!r}")
+            text = iri(node)
+        elif isinstance(node, Literal):
+            text = literal(node)
+        elif isinstance(node, BNode):
+            return self.blank(node)  # never kept: labels belong to one write
+        else:
+            raise ValueError(f"not an RDF term lmkg writes: {node!r}")
+        if len(_TERM_TEXT) >= _TERM_TEXT_LIMIT:
+            _TERM_TEXT.clear()
+        _TERM_TEXT[id(node)] = (node, text)
+        return text
 
-    def triples(self, graph: Graph) -> str:
+    def triples(self, graph: Triples) -> str:
         """The graph as N-Triples lines (also the body of a GRAPH block in INSERT DATA)."""
         term = self.term
         return "".join(f"{term(s)} {term(p)} {term(o)} .\n" for s, p, o in graph)
 
-    def quads(self, graph: Graph, graph_iri: URIRef) -> str:
+    def quads(self, graph: Triples, graph_iri: URIRef) -> str:
         term, name = self.term, iri(graph_iri)
         return "".join(f"{term(s)} {term(p)} {term(o)} {name} .\n" for s, p, o in graph)
 
@@ -217,7 +234,7 @@ def delete_inferred_about(subject: str) -> str:
     return f"DELETE WHERE {{ GRAPH {iri(GRAPH_INFERRED)} {{ {iri(subject)} ?p ?o }} }}"
 
 
-def nquads(replace: Mapping[URIRef, Graph], inferred: Graph) -> str:
+def nquads(replace: Mapping[URIRef, Triples], inferred: Triples) -> str:
     """The quads a write adds, blank nodes relabelled."""
     writer = TermWriter()
     parts = [writer.quads(data, graph_iri) for graph_iri, data in replace.items()]
