@@ -134,9 +134,11 @@ _Q_KINDS = (
     "SELECT ?model ?kindClass WHERE { %(values)s " + _KIND_VALUES + " GRAPH ?g { ?model a ?kindClass } }"
 )
 _Q_FACTS = (
-    "SELECT ?model ?p ?o WHERE { %(values)s VALUES ?p { "
-    + " ".join(p.n3() for p in _FACT_PROPERTIES)
-    + " } GRAPH ?g { ?model ?p ?o } }"
+    # The properties as a FILTER, not a second VALUES block: Oxigraph joins two VALUES blocks
+    # before the pattern (12.6 s for 500 models at 10k entries, against 0.63 s so).
+    "SELECT ?model ?p ?o WHERE { %(values)s GRAPH ?g { ?model ?p ?o } FILTER(?p IN ("
+    + ", ".join(p.n3() for p in _FACT_PROPERTIES)
+    + ")) }"
 )
 _Q_TYPES = "SELECT ?model ?class ?g WHERE { %(values)s GRAPH ?g { ?model a ?class } }"
 # What each verdict rests on (lmkg.evidence): "observation" or "size-rule".
@@ -963,6 +965,10 @@ class ReadIndex:
         values = [row.values() for row in rows.values()]
         for v in values:
             v["rowid"] = kept.get(v["iri"])
+        # Rows that keep their row id first: a new row's id is SQLite's max + 1, which may be the
+        # id of a kept row deleted above and not yet inserted again.
+        values.sort(key=lambda v: v["rowid"] is None)
+        for v in values:
             for column in _RANKED:
                 v[column] = place_rank(db, column, v[_RANKED[column][1]], self._version)
             self._insert(db, [rows[v["iri"]]], [v])
