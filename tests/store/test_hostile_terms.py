@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -106,8 +106,11 @@ def test_a_write_stores_exactly_its_terms(
 
 @SETTINGS
 @given(text=hostile, iri_tail=hostile)
-def test_bindings_bind_exactly_the_term(store: Store, text: str, iri_tail: str) -> None:
+def test_bindings_bind_exactly_the_term(store: Store, store_kind: str, text: str, iri_tail: str) -> None:
     """Projected (the embedded engine's substitutions) and not projected (the VALUES block)."""
+    # Virtuoso 7.2.5 gives back a bound literal cut at its first U+0000 ("\xa0\x00" comes back
+    # "\xa0", though lmkg sends it escaped as \u0000): an engine limit, in the README.
+    assume(store_kind != "virtuoso" or "\x00" not in text)
     for term in (Literal(text), Literal(text, datatype=URIRef("urn:dt:x")), URIRef("urn:lmkg:o:" + iri_tail)):
         try:
             projected = store.select("SELECT ?v WHERE { }", bindings={"v": term})
