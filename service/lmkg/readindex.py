@@ -752,6 +752,26 @@ _ORDER = {
 }
 
 
+
+def _summary(r: Sequence[Any], names: Mapping[int, list[str]]) -> ModelSummary:
+    """A listed model from its `model` row (rowid, id, iri, label, kind, parameter_count,
+    release_date, licence, open_weights, portable, cheap, fast, and the three bases)."""
+    return ModelSummary(
+        id=r[1],
+        iri=r[2],
+        label=r[3] if r[3] is not None else r[1],
+        kind=r[4],
+        parameter_count=r[5],
+        developer=names.get(r[0], []),
+        release_date=r[6],
+        license=r[7],
+        open_weights=None if r[8] is None else bool(r[8]),
+        portable=None if r[9] is None else bool(r[9]),
+        cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
+        fast=None if r[11] is None else bool(r[11]),
+        bases={"portable": r[12] or "none", "cheapToFineTune": r[13] or "none", "fast": r[14] or "none"},
+    )
+
 class ReadIndex:
     """The SQLite read index of one store (see the module docstring)."""
 
@@ -1108,28 +1128,7 @@ class ReadIndex:
                 counted = columns.facets(rows, FACET_LIMIT) if facets else None
             finally:
                 db.execute("COMMIT")
-        models = [
-            ModelSummary(
-                id=r[1],
-                iri=r[2],
-                label=r[3] if r[3] is not None else r[1],
-                kind=r[4],
-                parameter_count=r[5],
-                developer=names.get(r[0], []),
-                release_date=r[6],
-                license=r[7],
-                open_weights=None if r[8] is None else bool(r[8]),
-                portable=None if r[9] is None else bool(r[9]),
-                cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
-                fast=None if r[11] is None else bool(r[11]),
-                bases={
-                    "portable": r[12] or "none",
-                    "cheapToFineTune": r[13] or "none",
-                    "fast": r[14] or "none",
-                },
-            )
-            for r in (found[c] for c in chosen)
-        ]
+        models = [_summary(found[c], names) for c in chosen]
         return IndexedPage(len(rows), models, counted)
 
     def warm(self) -> None:
@@ -1303,28 +1302,7 @@ class ReadIndex:
             counted = self._facets(db, source, where, params) if facets else None
         finally:
             db.execute("COMMIT")
-        models = [
-            ModelSummary(
-                id=r[1],
-                iri=r[2],
-                label=r[3] if r[3] is not None else r[1],
-                kind=r[4],
-                parameter_count=r[5],
-                developer=names.get(r[0], []),
-                release_date=r[6],
-                license=r[7],
-                open_weights=None if r[8] is None else bool(r[8]),
-                portable=None if r[9] is None else bool(r[9]),
-                cheap_to_fine_tune=None if r[10] is None else bool(r[10]),
-                fast=None if r[11] is None else bool(r[11]),
-                bases={
-                    "portable": r[12] or "none",
-                    "cheapToFineTune": r[13] or "none",
-                    "fast": r[14] or "none",
-                },
-            )
-            for r in found
-        ]
+        models = [_summary(r, names) for r in found]
         return IndexedPage(total, models, counted)
 
     @staticmethod
