@@ -55,8 +55,10 @@ def stores(
     oxigraph = open_store(oxigraph_settings, in_process=True)
     virtuoso = open_store(virtuoso_settings)
     virtuoso_server.empty(virtuoso)
-    KnowledgeGraph(oxigraph, oxigraph_settings).ensure_seeded()
-    KnowledgeGraph(virtuoso, virtuoso_settings).ensure_seeded()
+    # Both seeded here, from nothing: a graph an earlier test left on the session's Virtuoso
+    # would make it skip seeding and compare that test's data.
+    assert KnowledgeGraph(oxigraph, oxigraph_settings).ensure_seeded()
+    assert KnowledgeGraph(virtuoso, virtuoso_settings).ensure_seeded(), "Virtuoso was not emptied"
     yield oxigraph, virtuoso
     oxigraph.close()
     virtuoso.close()
