@@ -26,12 +26,11 @@ from lmkg.evidence import TRAITS, Verdict, add_verdicts, verdicts
 from lmkg.graphindex import IndexedTriples, Triples, TripleSet
 from lmkg.ontology import entry_subjects, ontology_graph, split_examples
 from lmkg.queries import QueryCatalogue
-from lmkg.readindex import ReadIndex, change_record, index_path, is_change_graph
+from lmkg.readindex import ChangeRecord, ReadIndex, change_record, index_path, is_change_graph
 from lmkg.reasoning import Classification, Classifier, HermitResult, run_hermit
 from lmkg.store import GraphWrite, Store
 from lmkg.validation import Severity, ValidationReport, ValidationResult, Validator
 from lmkg.vocab import (
-    GRAPH_CHANGES,
     GRAPH_INFERRED,
     GRAPH_MODEL,
     GRAPH_ONTOLOGY,
@@ -173,6 +172,19 @@ class KnowledgeGraph:
         """Rebuild the read index from the store (`lmkg reindex`); the number of models indexed."""
         return self._open_read_index().rebuild()
 
+    def _change_record(self, entries: Iterable[URIRef], *, every_entry: bool = False) -> ChangeRecord:
+        """The change log's part of a write (lmkg.readindex.change_record), pruned from where
+        the head says it was: read here, under the write lock, so that it only moves on."""
+        _, pruned_before = self._open_read_index().head()
+        return change_record(entries, every_entry=every_entry, pruned_before=pruned_before)
+
+    def _logged(self, write: GraphWrite, entries: Iterable[URIRef], *, every_entry: bool = False) -> GraphWrite:
+        """`write` with its change record, head and expired minutes in the same transaction."""
+        record = self._change_record(entries, every_entry=every_entry)
+        write.add.update(record.add)
+        write.replace.update({**record.head, **record.drop})
+        return write
+
     def _index_written(self) -> None:
         """After a write is committed and before it is acknowledged: the index takes it in.
 
@@ -203,7 +215,7 @@ class KnowledgeGraph:
             using_graph_uris=using_graph_uris,
             using_named_graph_uris=using_named_graph_uris,
         )
-        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
+        self.store.write(self._logged(GraphWrite(), (), every_entry=True))
         self._index_written()
 
     # -- seeding -----------------------------------------------------------------
@@ -246,7 +258,7 @@ class KnowledgeGraph:
                 raise ValueError(f"ontology/examples.ttl does not conform: {problems}")
         self.store.load_graph(GRAPH_ONTOLOGY, self.ontology)
         # The source graph was loaded beside the write path: read indexes project everything again.
-        self.store.write(GraphWrite(replace={**change_record((), every_entry=True)}))
+        self.store.write(self._logged(GraphWrite(), (), every_entry=True))
         self._index_written()
         return outcome
 
@@ -509,16 +521,11 @@ class KnowledgeGraph:
                     raise NotFoundError(
                         f"There is no model with id '{model_id}' to replace; POST /models creates one."
                     )
-            record = change_record(sorted(model_iri(a.entry.id) for a in outcome.written))
-            head = GraphWrite(replace={GRAPH_CHANGES: record.pop(GRAPH_CHANGES)})
-            change.replace.update(record)
-            expired = self._open_read_index().expired_changes()
-            for graph_iri in expired:
-                head.replace.setdefault(graph_iri, Graph())
+            record = self._change_record(sorted(model_iri(a.entry.id) for a in outcome.written))
+            change.add.update(record.add)
             self.store.write(change)
             outcome.committed = True
-            self.store.write(head)
-            self._open_read_index().forget_changes(expired)
+            self.store.write(GraphWrite(replace={**record.head, **record.drop}))
         if sync_index:
             self._index_written()
         return outcome
@@ -529,10 +536,13 @@ class KnowledgeGraph:
             if not self.exists(model_id):
                 raise NotFoundError(f"There is no model with id '{model_id}'.")
             self.store.write(
-                GraphWrite(
-                    replace={model_graph(model_id): Graph(), **change_record([model_iri(model_id)])},
-                    inferred_subjects=inferred_subjects_of(model_id),
-                    require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
+                self._logged(
+                    GraphWrite(
+                        replace={model_graph(model_id): Graph()},
+                        inferred_subjects=inferred_subjects_of(model_id),
+                        require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
+                    ),
+                    [model_iri(model_id)],
                 )
             )
         self._index_written()
@@ -572,9 +582,7 @@ class KnowledgeGraph:
             subjects.add(cls)
             for sup in supers:
                 inferred.add((cls, RDFS.subClassOf, sup))
-        self.store.write(
-            GraphWrite(replace={GRAPH_INFERRED: inferred, **change_record((), every_entry=True)})
-        )
+        self.store.write(self._logged(GraphWrite(replace={GRAPH_INFERRED: inferred}), (), every_entry=True))
         self._index_written()
         return result
 

@@ -89,10 +89,16 @@ LOOKBACK_NS = 60 * 1_000_000_000
 between (and how far the clocks of services sharing a remote store may disagree)."""
 
 RETENTION_NS = 3600 * 1_000_000_000
-"""How long change graphs are kept; an index that did not sync for longer rebuilds."""
+"""How long changes are kept; an index that did not sync for longer, while writes pruned the
+changes it had not read, rebuilds."""
 
-PRUNE_PER_WRITE = 200
-"""At most this many expired change graphs are dropped by one write."""
+BUCKET_NS = 60 * 1_000_000_000
+"""The change log's graphs: one per minute of stamps, so that a catch-up reads the minutes
+since its last sync, not every change kept (a scan of every change graph made each write at
+100,000 entries wait up to a second for its index)."""
+
+PRUNE_PER_WRITE = 60
+"""At most this many expired minutes of the change log are dropped by one write."""
 
 INDEX_SORT_KEYS = (*SORT_KEYS, "relevance")
 
@@ -164,18 +170,33 @@ _Q_DEVELOPERS = (
 )
 # By organisation: joined from each model instead, an organisation's label repeated in each
 # of its models' graphs made this quadratic (50 s at 10,000 entries, against 0.7 s).
-_Q_ORG_LABELS = "SELECT ?org ?label WHERE { %(values)s GRAPH ?g { ?org " + RDFS.label.n3() + " ?label } }"
-_Q_HEAD = "SELECT ?last WHERE { GRAPH %s { %s %s ?last } }" % (
+# DISTINCT: an organisation's label is repeated in the graph of each entry that names it (a
+# lab with 20,000 entries gave 20,000 rows, 0.6 s of a write's index update at 100,000).
+_Q_ORG_LABELS = (
+    "SELECT DISTINCT ?org ?label WHERE { %(values)s GRAPH ?g { ?org " + RDFS.label.n3() + " ?label } }"
+)
+_Q_HEAD = "SELECT ?last ?pruned WHERE { GRAPH %s { %s %s ?last OPTIONAL { %s %s ?pruned } } }" % (
     GRAPH_CHANGES.n3(),
     GRAPH_CHANGES.n3(),
     CHANGES.last.n3(),
+    GRAPH_CHANGES.n3(),
+    CHANGES.prunedBefore.n3(),
 )
+# %(values)s binds ?g to the minutes' graphs to read (bucket_graph); a catch-up reads every
+# change of its look-back again, and what those changed only for the changes it has not applied.
 _Q_CHANGES_SINCE = (
-    "SELECT ?change ?at ?entry ?every WHERE { GRAPH ?change { ?change %s ?at "
-    "OPTIONAL { ?change %s ?entry } OPTIONAL { ?change %s ?every } } FILTER(?at >= %%d) }"
-) % (CHANGES.at.n3(), CHANGES.entry.n3(), CHANGES.everyEntry.n3())
+    "SELECT ?change ?at WHERE { %%(values)s GRAPH ?g { ?change %s ?at } FILTER(?at >= %%(since)d) }"
+    % (CHANGES.at.n3())
+)
+# Each change's graph and IRI written in: Oxigraph joined a VALUES (?g ?change) block after
+# reading every change of the log (10 ms at 1,000 entries, where a constant pattern takes 0.1).
+_Q_CHANGED = "{ GRAPH %%s { %%s %s ?at OPTIONAL { %%s %s ?entry } OPTIONAL { %%s %s ?every } } }" % (
+    CHANGES.at.n3(),
+    CHANGES.entry.n3(),
+    CHANGES.everyEntry.n3(),
+)
 
-_Q_GRAPH_EXISTS = "ASK { GRAPH %s { ?s ?p ?o } }"
+_Q_CHANGE_EXISTS = "ASK { GRAPH %s { %s ?p ?o } }"
 
 _BATCH = 500
 """Entries per projection query: a VALUES block of this many IRIs stays a few tens of KB."""
@@ -464,9 +485,12 @@ def select_tsv(store: Store, query: str) -> list[dict[str, Identifier]]:
     return rows
 
 
-def project(store: Store, models: Sequence[URIRef] | None) -> tuple[dict[str, ModelRow], dict[str, set[str]]]:
+def project(
+    store: Store, models: Sequence[URIRef] | None, *, org_labels: bool = True
+) -> tuple[dict[str, ModelRow], dict[str, set[str]]]:
     """The index rows of `models` (all entries when None) read from the store, and the labels
-    (lower case) of the organisations they name. An IRI with no entry has no row."""
+    (lower case) of the organisations they name, read from every graph (with `org_labels`
+    False, only those the rows' own graphs give). An IRI with no entry has no row."""
     rows: dict[str, ModelRow] = {}
     orgs: dict[str, set[str]] = {}
     # Every entry: each query's answer serialised by the engine (TSV) and read here, five times
@@ -506,6 +530,11 @@ def project(store: Store, models: Sequence[URIRef] | None) -> tuple[dict[str, Mo
             label = solution.get("orgLabel")
             names = row.developers.setdefault(str(org), set())
             names.add(str(label) if label is not None else str(org))
+    if not org_labels:
+        for row in rows.values():
+            for org_iri, given in row.developers.items():
+                orgs.setdefault(org_iri, set()).update(n.lower() for n in given if n != org_iri)
+        return rows, orgs
     named = sorted({URIRef(org) for row in rows.values() for org in row.developers})
     label_rows = []
     for start in range(0, len(named), _BATCH):
@@ -543,9 +572,42 @@ def _add_fact(row: ModelRow, name: str, value: Identifier) -> None:
 # -- the change log -------------------------------------------------------------------
 
 
-def change_record(entries: Iterable[URIRef], *, every_entry: bool = False) -> dict[URIRef, Graph]:
-    """The graphs a write adds to the change log in its own transaction: its change graph,
-    naming the entries it changes, and the head naming that change (GraphWrite.replace)."""
+def bucket_graph(stamp: int) -> URIRef:
+    """The change log's graph for the minute of `stamp` (ns since the epoch)."""
+    return GRAPH_CHANGE_NS[f"minute/{stamp // BUCKET_NS}"]
+
+
+def _buckets(since: int, until: int) -> list[URIRef]:
+    """The minutes' graphs that hold every change stamped from `since` to `until`."""
+    return [GRAPH_CHANGE_NS[f"minute/{n}"] for n in range(since // BUCKET_NS, until // BUCKET_NS + 1)]
+
+
+def _stamp_of(change: str) -> int | None:
+    """The stamp a change's IRI begins with (`changes/{stamp:020d}-{random}`)."""
+    name = change[len(str(GRAPH_CHANGE_NS)) :] if change.startswith(str(GRAPH_CHANGE_NS)) else ""
+    digits = name.split("-", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+@dataclass
+class ChangeRecord:
+    """What a write adds to the change log: the change, added to its minute's graph
+    (GraphWrite.add), and the head naming it (GraphWrite.replace), with how far the log was
+    pruned carried forward, or moved by the expired minutes this write drops (`drop`)."""
+
+    add: dict[URIRef, Graph]
+    head: dict[URIRef, Graph]
+    drop: dict[URIRef, Graph]
+
+
+def change_record(
+    entries: Iterable[URIRef], *, every_entry: bool = False, pruned_before: int | None = None
+) -> ChangeRecord:
+    """The change log's part of a write that changes `entries` (or, with `every_entry`, any).
+
+    `pruned_before` is the head's (Store.select of _Q_HEAD, `ReadIndex.pruned_before`); None
+    for a store that has none yet, which starts it one retention period back. Expired minutes
+    from there on are dropped, at most PRUNE_PER_WRITE of them."""
     stamp = time.time_ns()
     change = GRAPH_CHANGE_NS[f"{stamp:020d}-{uuid.uuid4().hex[:12]}"]
     graph = Graph()
@@ -554,13 +616,52 @@ def change_record(entries: Iterable[URIRef], *, every_entry: bool = False) -> di
         graph.add((change, CHANGES.entry, entry))
     if every_entry:
         graph.add((change, CHANGES.everyEntry, Literal(True)))
+    expired_until = (stamp - RETENTION_NS) // BUCKET_NS * BUCKET_NS  # minutes wholly expired
+    pruned = expired_until if pruned_before is None else pruned_before
+    drop: dict[URIRef, Graph] = {}
+    while pruned < expired_until and len(drop) < PRUNE_PER_WRITE:
+        drop[bucket_graph(pruned)] = Graph()
+        pruned = (pruned // BUCKET_NS + 1) * BUCKET_NS
     head = Graph()
     head.add((GRAPH_CHANGES, CHANGES.last, change))
-    return {change: graph, GRAPH_CHANGES: head}
+    head.add((GRAPH_CHANGES, CHANGES.prunedBefore, Literal(pruned, datatype=XSD.integer)))
+    return ChangeRecord({bucket_graph(stamp): graph}, {GRAPH_CHANGES: head}, drop)
 
 
 def is_change_graph(graph_iri: URIRef) -> bool:
     return graph_iri == GRAPH_CHANGES or str(graph_iri).startswith(str(GRAPH_CHANGE_NS))
+
+
+def _changes_since(store: Store, since: int, until: int) -> list[tuple[str, int]]:
+    """(change, stamp) of the changes stamped from `since`, read from the minutes' graphs up
+    to `until` (the engine's TSV read here: a busy minute holds hundreds of changes)."""
+    query = _Q_CHANGES_SINCE % {"values": _values("g", _buckets(since, until)), "since": since}
+    body = store.execute(
+        query, select_format="text/tab-separated-values", graph_format="application/n-triples"
+    ).body.decode("utf-8")
+    found: list[tuple[str, int]] = []
+    for line in body.split("\n")[1:]:
+        if line:
+            change, at = line.split("\t")
+            found.append((change[1:-1], int(at.split('"')[1] if at.startswith('"') else at)))
+    return found
+
+
+def _changed(store: Store, changes: Mapping[str, int]) -> tuple[set[str], bool]:
+    """The entries `changes` (change -> stamp) name, and whether one changed every entry."""
+    entries: set[str] = set()
+    every = False
+    items = sorted(changes.items())
+    for start in range(0, len(items), _BATCH):
+        unions = " UNION ".join(
+            _Q_CHANGED % (bucket_graph(at).n3(), *[URIRef(c).n3()] * 3)
+            for c, at in items[start : start + _BATCH]
+        )
+        for row in store.select(f"SELECT ?entry ?every WHERE {{ {unions} }}"):
+            if row.get("entry") is not None:
+                entries.add(str(row["entry"]))
+            every = every or _python(row.get("every")) is True
+    return entries, every
 
 
 # -- answers --------------------------------------------------------------------------
@@ -752,7 +853,6 @@ _ORDER = {
 }
 
 
-
 def _summary(r: Sequence[Any], names: Mapping[int, list[str]]) -> ModelSummary:
     """A listed model from its `model` row (rowid, id, iri, label, kind, parameter_count,
     release_date, licence, open_weights, portable, cheap, fast, and the three bases)."""
@@ -771,6 +871,7 @@ def _summary(r: Sequence[Any], names: Mapping[int, list[str]]) -> ModelSummary:
         fast=None if r[11] is None else bool(r[11]),
         bases={"portable": r[12] or "none", "cheapToFineTune": r[13] or "none", "fast": r[14] or "none"},
     )
+
 
 class ReadIndex:
     """The SQLite read index of one store (see the module docstring)."""
@@ -841,8 +942,15 @@ class ReadIndex:
     # -- keeping it current -------------------------------------------------------
 
     def _head(self) -> str:
+        return self.head()[0]
+
+    def head(self) -> tuple[str, int | None]:
+        """The change log's head: the last change ("" when none) and its `prunedBefore`."""
         rows = self.store.select(_Q_HEAD)
-        return str(rows[0]["last"]) if rows else ""
+        if not rows:
+            return "", None
+        pruned = _python(rows[0].get("pruned"))
+        return str(rows[0]["last"]), int(pruned) if isinstance(pruned, int) else None
 
     def sync(self) -> None:
         """Bring the index up to the store's last change (see the module docstring)."""
@@ -850,14 +958,14 @@ class ReadIndex:
         if generation is not None and generation == self._confirmed_generation:
             return  # nothing was written since this process last saw the index current
         with self._sync_lock:
-            head = self._head()  # read before the changes: a later change moves it again
+            head, pruned_before = self.head()  # read before the changes: a later one moves it
             db = self._db()
             if self._meta(db, "head") != head or self._meta(db, "built") is None:
                 with self._writing() as db:
                     if self._meta(db, "built") is None:
                         self._rebuild_in(db, head)
                     elif self._meta(db, "head") != head:
-                        self._catch_up(db, head)
+                        self._catch_up(db, head, pruned_before)
             self._confirmed_generation = generation
 
     def rebuild(self) -> int:
@@ -871,12 +979,13 @@ class ReadIndex:
 
     def _rebuild_in(self, db: sqlite3.Connection, head: str) -> int:
         now = time.time_ns()
-        changes = self.store.select(_Q_CHANGES_SINCE % (now - RETENTION_NS))
+        since = now - LOOKBACK_NS  # what a later catch-up reads again; older changes are in
+        changes = _changes_since(self.store, since, now + LOOKBACK_NS)
         rows, orgs = project(self.store, None)
         self.fill(db, rows, orgs)
         db.executemany(
             "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
-            [(str(r["change"]), int(_python(r["at"]))) for r in changes],
+            changes,
         )
         self._set_meta(db, "head", head)
         self._set_meta(db, "built", str(now))
@@ -912,38 +1021,31 @@ class ReadIndex:
         self._set_meta(db, "floor", "0")
         self._replace_org_labels(db, orgs)
 
-    def _catch_up(self, db: sqlite3.Connection, head: str) -> None:
+    def _catch_up(self, db: sqlite3.Connection, head: str, pruned_before: int | None) -> None:
         now = time.time_ns()
-        synced = int(self._meta(db, "synced") or 0)
-        if now - synced > RETENTION_NS - LOOKBACK_NS:
-            self._rebuild_in(db, head)  # changes it has not seen may have been pruned
+        since = max(0, _latest(db) - LOOKBACK_NS)
+        if pruned_before is not None and since < pruned_before:
+            self._rebuild_in(db, head)  # changes it has not read were pruned
             return
         last = self._meta(db, "head") or ""
-        if last and not self.store.ask(_Q_GRAPH_EXISTS % URIRef(last).n3()):
-            # The change the index last applied is gone, though not expired: the store was
-            # emptied or replaced beside the change log.
+        last_stamp = _stamp_of(last)
+        if last and (
+            last_stamp is None
+            or not self.store.ask(_Q_CHANGE_EXISTS % (bucket_graph(last_stamp).n3(), URIRef(last).n3()))
+        ):
+            # The change the index last applied is gone, though not pruned: the store was
+            # emptied or replaced beside the change log (or wrote it before minutes' graphs).
             self._rebuild_in(db, head)
             return
-        since = max(0, _latest(db) - LOOKBACK_NS)
         applied = {r[0] for r in db.execute("SELECT change FROM applied_change WHERE at >= ?", (since,))}
-        entries: set[str] = set()
-        new: dict[str, int] = {}
-        every = False
-        for solution in self.store.select(_Q_CHANGES_SINCE % since):
-            change = str(solution["change"])
-            if change in applied:
-                continue
-            new[change] = int(_python(solution["at"]))
-            if solution.get("entry") is not None:
-                entries.add(str(solution["entry"]))
-            every = every or _python(solution.get("every")) is True
+        new = {c: at for c, at in _changes_since(self.store, since, now + LOOKBACK_NS) if c not in applied}
+        entries, every = _changed(self.store, new)
         if every:
             self._rebuild_in(db, head)
             return
         self.refresh(db, sorted(entries))
         db.executemany("INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)", new.items())
-        # Kept past RETENTION_NS so that writes know which change graphs to drop.
-        db.execute("DELETE FROM applied_change WHERE at < ?", (now - 2 * RETENTION_NS,))
+        db.execute("DELETE FROM applied_change WHERE at < ?", (now - RETENTION_NS,))
         # Removals are kept as long as changes; a worker's columns older than that reload.
         pruned = db.execute(
             "SELECT max(version) FROM removed WHERE at < ?", (now - RETENTION_NS,)
@@ -958,7 +1060,10 @@ class ReadIndex:
         """Re-project the entries `iris` from the store (those without an entry are removed)."""
         if not iris:
             return
-        rows, orgs = project(self.store, [URIRef(i) for i in iris])
+        # Organisations' labels from the rows' own graphs: the labels of one an entry named
+        # before (re-projected or removed) are read afresh from the store below; for the
+        # others, new entries can only add labels to those the index has.
+        rows, orgs = project(self.store, [URIRef(i) for i in iris], org_labels=False)
         old_orgs: set[str] = set()
         kept: dict[str, int] = {}  # a re-projected entry keeps its row id (the columns' slot)
         for start in range(0, len(iris), _BATCH):
@@ -993,9 +1098,14 @@ class ReadIndex:
                 v[column] = place_rank(db, column, v[_RANKED[column][1]], self._version)
             self._insert(db, [rows[v["iri"]]], [v])
         # Labels of organisations no entry names any more go; the others are read afresh.
-        for org in old_orgs - set(orgs):
-            if db.execute("SELECT 1 FROM developer WHERE org = ? LIMIT 1", (org,)).fetchone() is None:
+        for org in sorted(old_orgs | set(orgs)):
+            if org not in old_orgs:
+                orgs[org] |= {
+                    r[0] for r in db.execute("SELECT label_key FROM org_label WHERE org = ?", (org,))
+                }
+            elif db.execute("SELECT 1 FROM developer WHERE org = ? LIMIT 1", (org,)).fetchone() is None:
                 db.execute("DELETE FROM org_label WHERE org = ?", (org,))
+                orgs.pop(org, None)
             else:
                 orgs[org] = {
                     str(r["label"]).lower()
@@ -1347,20 +1457,6 @@ class ReadIndex:
                 ordered = sorted(counted.items())
             facets[name] = dict(ordered)
         return {key: facets[key] for key in ("kind", "developer", "license", "year", *sorted(verdicts))}
-
-    def expired_changes(self) -> list[URIRef]:
-        """Change graphs past RETENTION_NS that a write may drop (at most PRUNE_PER_WRITE)."""
-        rows = self._db().execute(
-            "SELECT change FROM applied_change WHERE at < ? ORDER BY at LIMIT ?",
-            (time.time_ns() - RETENTION_NS, PRUNE_PER_WRITE),
-        )
-        return [URIRef(r[0]) for r in rows]
-
-    def forget_changes(self, changes: Sequence[URIRef]) -> None:
-        """Change graphs a write dropped from the store."""
-        if changes:
-            db = self._db()
-            db.executemany("DELETE FROM applied_change WHERE change = ?", [(str(c),) for c in changes])
 
     def model_count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM model").fetchone()[0])

@@ -164,9 +164,10 @@ GRAPH_SOURCE = GRAPH_SOURCE_NS["llm-vs-slm"]
 GRAPH_INFERRED = URIRef("https://w3id.org/lmkg/graph/inferred")
 GRAPH_MODEL = Namespace("https://w3id.org/lmkg/graph/model/")
 GRAPH_CHANGES = URIRef("https://w3id.org/lmkg/graph/changes")
-"""The change log's head: one triple naming the last write's change graph (lmkg.readindex)."""
+"""The change log's head: the last write's change, and how far the log was pruned (lmkg.readindex)."""
 GRAPH_CHANGE_NS = Namespace("https://w3id.org/lmkg/graph/changes/")
-"""One graph per write, naming the entries it changed (lmkg.readindex); pruned after an hour."""
+"""The change log: one graph per minute (`minute/{n}`) holding the changes stamped in it, each
+naming the entries it changed (lmkg.readindex); a minute's graph is dropped after an hour."""
 
 
 class CHANGES(DefinedNamespace):
@@ -175,7 +176,8 @@ class CHANGES(DefinedNamespace):
     _fail = True
     _NS = Namespace("https://w3id.org/lmkg/changes#")
 
-    last: URIRef  # head -> the last change graph
+    last: URIRef  # head -> the last change
+    prunedBefore: URIRef  # head -> every change stamped before this (ns, xsd:integer) may be gone
     at: URIRef  # change -> when it was committed, nanoseconds since the epoch (xsd:integer)
     entry: URIRef  # change -> a model it changed
     everyEntry: URIRef  # change -> true: anything may have changed (a SPARQL Update, reasoning)

@@ -32,7 +32,8 @@ class RawResult:
 
 @dataclass
 class GraphWrite:
-    """One atomic change: graphs replaced whole, subjects whose inferred triples are replaced.
+    """One atomic change: graphs replaced whole, triples added to others, subjects whose
+    inferred triples are replaced.
 
     Every graph in `replace` is cleared and then filled with its new triples (an empty graph
     removes it); for every subject in `inferred_subjects`, its triples in the inferred graph
@@ -41,6 +42,8 @@ class GraphWrite:
 
     # Each graph's triples: an rdflib Graph, or (entries read from JSON) a TripleSet.
     replace: dict[URIRef, Triples] = field(default_factory=dict)
+    # Triples added to graphs that keep what they hold (the change log's graph of the minute).
+    add: dict[URIRef, Triples] = field(default_factory=dict)
     inferred_subjects: set[URIRef] = field(default_factory=set)
     inferred: Triples = field(default_factory=Graph)
     # Conditions checked with the write, under the store's write lock: a graph that must not

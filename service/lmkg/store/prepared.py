@@ -35,7 +35,7 @@ class PreparedWrite:
 def prepare_write(change: GraphWrite) -> PreparedWrite:
     """The change as N-Quads to add and IRIs of what to remove first."""
     return PreparedWrite(
-        nquads=nquads(change.replace, change.inferred),
+        nquads=nquads({**change.add, **change.replace}, change.inferred),
         replace=tuple(str(g) for g in change.replace),
         inferred_subjects=tuple(sorted(str(s) for s in change.inferred_subjects)),
         require_absent={str(g): message for g, message in change.require_absent.items()},

@@ -268,7 +268,7 @@ def replacing_update(
 def update_for_write(change: GraphWrite) -> str:
     """The SPARQL Update that applies a GraphWrite; one request is one transaction."""
     writer = TermWriter()
-    blocks = [(str(g), writer.triples(data)) for g, data in change.replace.items()]
+    blocks = [(str(g), writer.triples(data)) for g, data in (*change.replace.items(), *change.add.items())]
     blocks.append((str(GRAPH_INFERRED), writer.triples(change.inferred)))
     return replacing_update(
         [str(g) for g in change.replace],
