@@ -172,6 +172,11 @@ class KnowledgeGraph:
         """Rebuild the read index from the store (`lmkg reindex`); the number of models indexed."""
         return self._open_read_index().rebuild()
 
+    def last_change(self) -> str:
+        """The change log's last change (lmkg.readindex): it moves with every write through
+        lmkg, by this service or another on the same store."""
+        return self._open_read_index().head()[0]
+
     def _change_record(self, entries: Iterable[URIRef], *, every_entry: bool = False) -> ChangeRecord:
         """The change log's part of a write (lmkg.readindex.change_record), pruned from where
         the head says it was: read here, under the write lock, so that it only moves on."""

@@ -243,5 +243,6 @@ def test_health_counts_again_after_a_write(client: TestClient, auth: dict[str, s
     assert client.delete(f"/models/{MODEL}", headers=auth).status_code == 204
     again = client.get("/health").json()
     # Back to the same data; the read index's change log (lmkg.readindex) kept its records.
-    assert {**again, "triples": None} == {**before, "triples": None}
+    assert {**again, "triples": None, "countedAt": None} == {**before, "triples": None, "countedAt": None}
+    assert again["countedAt"] > before["countedAt"]
     assert again["triples"] - before["triples"] == _change_log_triples(store) - logged > 0
