@@ -28,8 +28,8 @@ from lmkg.vocab import LMKG
 
 _PYTHON_TYPES: dict[str, type] = {"integer": int, "decimal": float, "boolean": bool}
 
-DEFAULT_PAGE = 100
-"""Rows a page of a named query holds unless `limit` says otherwise."""
+DEFAULT_PAGE = 50
+"""Rows a page of a named query holds unless `limit` says otherwise (as GET /models)."""
 MAX_PAGE = 10_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")]

@@ -482,8 +482,12 @@ class SparqlText:
             return self.text
         blocks = values_clause(bindings) if bindings else ""
         if among is not None:
+            # In a subquery: Oxigraph 0.5 joined a bare VALUES block after the query's other
+            # patterns (1.7 s for 20 models of the headline at 10,000 entries), and starts
+            # from a subquery's solutions (19 ms); the solutions are the same.
             name, terms = among
-            blocks += f" VALUES {variable(name)} {{ {' '.join(constant(t) for t in terms)} }}"
+            listed = " ".join(constant(t) for t in terms)
+            blocks += f" {{ SELECT {variable(name)} WHERE {{ VALUES {variable(name)} {{ {listed} }} }} }}"
         for at, token in enumerate(self.tokens[:-1]):
             if token.kind == "word" and token.text in ("WHERE", "ASK") and self.tokens[at + 1].text == "{":
                 cut = self.tokens[at + 1].end
