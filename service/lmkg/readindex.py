@@ -21,19 +21,23 @@ columns catch up with it (lmkg.readcolumns).
   index file, and after a change that may touch any entry (a SPARQL Update through /sparql,
   `lmkg reason`).
 - Kept current through the store's change log: every write through KnowledgeGraph
-  (write, write_batches, delete) adds, in the same transaction, a graph
-  `<https://w3id.org/lmkg/graph/changes/{stamp}>` naming the entries it changed and
-  replaces the head graph `<https://w3id.org/lmkg/graph/changes>` with one triple naming
-  that change. Before answering, `sync` compares the head with the one the index last
-  applied; when they differ it reads the changes committed since (with a look-back of
-  LOOKBACK_NS for commits that were stamped earlier than they landed) and re-projects
-  their entries. The writer syncs before it acknowledges, so a write is in the next read
-  of every worker sharing the index file; another service on the same remote store, with
-  an index of its own, reads the head on each request (one triple) and catches up then.
+  (write, write_batches, delete) adds, in the same transaction, its change (a stamp and the
+  entries it changed) to the graph of its minute, `<https://w3id.org/lmkg/graph/changes/minute/{n}>`
+  (BUCKET_NS), and replaces the head graph `<https://w3id.org/lmkg/graph/changes>` with the
+  change's IRI and `prunedBefore`. Before answering, `sync` compares the head with the one
+  the index last applied; when they differ it reads the changes stamped since (with a
+  look-back of LOOKBACK_NS for commits that were stamped earlier than they landed) from
+  those minutes' graphs only, and re-projects their entries. The writer syncs before it
+  acknowledges, so a write is in the next read of every worker sharing the index file;
+  another service on the same remote store, with an index of its own, reads the head on
+  each request (one triple) and catches up then.
+- Writes drop the minutes older than RETENTION_NS (at most PRUNE_PER_WRITE at a time) and
+  move the head's `prunedBefore` past them.
 - How far behind it may be: not at all for a read that starts after a write was
   acknowledged, provided a commit lands within LOOKBACK_NS of its stamp and the clocks of
-  services sharing a remote store agree to within that margin too. A service that did not
-  read for longer than RETENTION_NS (change graphs are pruned after that) rebuilds.
+  services sharing a remote store agree to within that margin too. An index whose last
+  read is older than `prunedBefore` (it did not read while writes dropped changes it had
+  not seen) rebuilds; one that did not read while nothing was written catches up.
 - On an embedded store the check is free when nothing was written: the store's change
   count (Store.generation, shared by every worker) is compared first.
 - Proven to agree with the store by tests/test_readindex.py, which compares its answers with
