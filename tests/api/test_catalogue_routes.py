@@ -11,6 +11,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF
 
+from lmkg.api.queries import DEFAULT_PAGE
 from lmkg.config import Settings
 from lmkg.ontology import ontology_graph
 from lmkg.owlapi import OwlApiUnavailableError, to_owlxml
@@ -79,7 +80,7 @@ def test_named_query_endpoint(client) -> None:
 
 def test_named_query_pages(client) -> None:
     whole = client.get("/queries/portable-and-cheap-to-fine-tune").json()
-    assert whole["total"] == whole["count"] == 10 and whole["limit"] == 100
+    assert whole["total"] == whole["count"] == 10 and whole["limit"] == DEFAULT_PAGE == 50
     first = client.get("/queries/portable-and-cheap-to-fine-tune", params={"limit": 3})
     assert first.json()["rows"] == whole["rows"][:3] and first.json()["total"] == 10
     assert first.headers["X-Total-Count"] == "10" and 'rel="next"' in first.headers["Link"]
