@@ -351,7 +351,9 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
 
     from lmkg.api import create_app
     from lmkg.store.checks import require_union_default_graph
+    from lmkg.store.server import limit_own_arenas
 
+    limit_own_arenas(os.environ)  # before uvicorn's threads (bench/RESULTS.md, memory)
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     server = None
     if not settings.is_remote:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from lmkg.store.server import ARENAS, OxigraphServer
+from lmkg.store.server import ARENAS, OxigraphServer, limit_own_arenas
 
 
 def _arenas_of(server: OxigraphServer) -> str | None:
@@ -31,3 +31,11 @@ def test_oxigraph_server_runs_with_few_arenas_unless_told(
         assert _arenas_of(server) == expected
     finally:
         server.stop()
+
+
+def test_lmkg_serve_limits_its_own_arenas_and_its_workers_unless_told() -> None:
+    environ: dict[str, str] = {}
+    assert limit_own_arenas(environ) is True  # glibc's mallopt accepted it
+    assert environ["MALLOC_ARENA_MAX"] == ARENAS  # for the workers it starts
+    told = {"MALLOC_ARENA_MAX": "4"}
+    assert limit_own_arenas(told) is False and told == {"MALLOC_ARENA_MAX": "4"}

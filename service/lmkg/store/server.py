@@ -33,7 +33,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -79,6 +79,20 @@ ARENAS = "2"
 them: with the default (8 a core) each of its request threads kept the memory its queries had
 freed. At 100k entries, after the REST and mixed workloads of `python3 -m bench`, the server
 held 238 MB with the default and 131 MB with 2, at the same latencies (bench/RESULTS.md)."""
+
+
+def limit_own_arenas(environ: MutableMapping[str, str]) -> bool:
+    """The same for `lmkg serve` itself: glibc reads MALLOC_ARENA_MAX only when a process
+    starts, so this process sets it with mallopt(M_ARENA_MAX) and puts it in `environ` for the
+    workers it starts (each a new process). Its thread pool of request threads otherwise
+    keeps an arena each. False where there is no glibc, or the environment set it already."""
+    if environ.get("MALLOC_ARENA_MAX"):
+        return False
+    environ["MALLOC_ARENA_MAX"] = ARENAS
+    try:
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, int(ARENAS)))  # M_ARENA_MAX
+    except (OSError, AttributeError):
+        return False
 
 
 def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
