@@ -96,6 +96,13 @@ def _substitutable(query: sparqltext.SparqlText, bindings: Mapping[str, Identifi
     return projected is not None and projected.issuperset(bindings)
 
 
+FLUSH_EVERY_BYTES = 64 * 2**20
+"""N-Quads written between two flushes of the engine's memory tables to disk. Left to
+RocksDB, an import of 100,000 entries (4.2M quads) kept 2.1 GB of memory tables and 2.8 GB
+of write-ahead log, and the flush when the store closed never returned (pyoxigraph 0.5.13:
+every thread waiting, no CPU used); at 10,000 entries it took a moment."""
+
+
 class OxigraphStore:
     """A Store on pyoxigraph; `path=None` keeps everything in memory (tests, benchmarks)."""
 
@@ -113,6 +120,7 @@ class OxigraphStore:
         self.changes = generation if generation is not None else Generation()
         self._write_lock = ChangingLock(self.changes)
         self._counted: tuple[int, int] | None = None  # (change count, quads) when last counted
+        self._unflushed = 0  # bytes of N-Quads written since the last flush
 
     @property
     def raw(self) -> ox.Store:
@@ -281,6 +289,10 @@ class OxigraphStore:
                     self._store.load(prepared.nquads, format=ox.RdfFormat.N_QUADS)
                 except (OSError, SyntaxError) as exc:
                     raise StoreError(f"the embedded store failed to apply a write: {exc}") from exc
+            self._unflushed += len(prepared.nquads)
+            if self._unflushed >= FLUSH_EVERY_BYTES and self.location != ":memory:":
+                self._store.flush()
+                self._unflushed = 0
 
     def graph(self, graph_iri: URIRef) -> Graph:
         graph = Graph()
