@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from lmkg.api import create_app
-from lmkg.api.cache import ResponseCache
+from lmkg.api.cache import Kept, ResponseCache
 from lmkg.config import Settings
 from lmkg.readindex import is_change_graph
 from lmkg.store import Store
@@ -246,3 +246,18 @@ def test_health_counts_again_after_a_write(client: TestClient, auth: dict[str, s
     assert {**again, "triples": None, "countedAt": None} == {**before, "triples": None, "countedAt": None}
     assert again["countedAt"] > before["countedAt"]
     assert again["triples"] - before["triples"] == _change_log_triples(store) - logged > 0
+
+
+def test_answers_of_an_older_generation_are_let_go_when_a_newer_one_is_kept() -> None:
+    cache = ResponseCache(100)
+
+    def kept(body: bytes) -> Kept:
+        return Kept(200, (), body, b'"e"')
+
+    cache.put("a", 2, kept(b"x" * 1000))
+    cache.put("b", 2, kept(b"y" * 1000))
+    assert len(cache) == 2 and cache.bytes == 2000
+    cache.put("a", 4, kept(b"z"))  # a write landed: generation 2's answers are never sent again
+    assert len(cache) == 1 and cache.bytes == 1 and cache.get("b", 2) is None
+    cache.put("b", 2, kept(b"late"))  # computed before that write, kept after it: stale
+    assert cache.get("b", 2) is None and cache.get("a", 4) is not None

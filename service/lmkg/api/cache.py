@@ -58,6 +58,7 @@ class ResponseCache:
         self.bytes = 0
         self._entries: OrderedDict[Hashable, tuple[int, Kept]] = OrderedDict()
         self._lock = threading.Lock()
+        self._newest = -1  # the newest generation an answer was kept for
         self.hits = 0
         self.misses = 0
 
@@ -75,6 +76,14 @@ class ResponseCache:
         if self.max_entries <= 0 or len(answer.body) > self.max_bytes:
             return
         with self._lock:
+            if generation < self._newest:
+                return  # computed before a write that has since landed: stale already
+            if generation > self._newest:
+                # Generations only grow: what was kept for older ones is never sent again, and
+                # held on (up to max_bytes of it) it made the memory of a service under writes.
+                self._entries.clear()
+                self.bytes = 0
+                self._newest = generation
             replaced = self._entries.pop(key, None)
             if replaced is not None:
                 self.bytes -= len(replaced[1].body)
