@@ -141,7 +141,7 @@ _FACT_PROPERTIES = {
 # The queries of the projection. %(values)s restricts ?model to the entries being projected
 # (empty for all of them); each reads what models_query's reference reads, from the same graphs.
 _Q_KINDS = (
-    "SELECT ?model ?kindClass WHERE { %(values)s " + _KIND_VALUES + " GRAPH ?g { ?model a ?kindClass } }"
+    "SELECT ?model ?kindClass ?g WHERE { %(values)s " + _KIND_VALUES + " GRAPH ?g { ?model a ?kindClass } }"
 )
 _Q_FACTS = (
     # The properties as a FILTER, not a second VALUES block: Oxigraph joins two VALUES blocks
@@ -163,10 +163,11 @@ _Q_BASES = (
     + LMKG.basis.n3()
     + " ?basis } }"
 )
+# The graph given back, not joined with the kind's pattern: the developers an entry's own graph
+# names (where its kind is stated) are kept by `project`; the join with the kinds' VALUES took
+# 17 s for 2,000 models at 100,000 entries, against 0.13 s so.
 _Q_DEVELOPERS = (
-    "SELECT ?model ?org ?orgLabel WHERE { %(values)s "
-    + _KIND_VALUES
-    + " GRAPH ?g { ?model a ?kindClass ; "
+    "SELECT ?model ?org ?orgLabel ?g WHERE { %(values)s GRAPH ?g { ?model "
     + LMKG.developedBy.n3()
     + " ?org OPTIONAL { ?org "
     + RDFS.label.n3()
@@ -409,12 +410,16 @@ def _iso_date(term: Identifier) -> str | None:
     return str(term) if isinstance(term, Literal) else None
 
 
-def _batches(items: Sequence[URIRef] | None) -> Iterator[Sequence[URIRef] | None]:
-    if items is None:
-        yield None
-        return
-    for start in range(0, len(items), _BATCH):
-        yield items[start : start + _BATCH]
+_REBUILD_BATCH = 2000
+"""Entries per projection query of a rebuild: each query stays well under a second at 100,000
+entries, where one query over every entry took 15-18 s and passed LMKG_QUERY_TIMEOUT (the
+served store's own limit) on a loaded machine, so that the service never built its index."""
+
+
+def _among(name: str, terms: Sequence[Identifier]) -> str:
+    """`?name` restricted to `terms`, as a subquery: Oxigraph joined a bare VALUES block with
+    the kinds' VALUES block first (4.3 s for 500 models at 100,000 entries, against 0.5 s)."""
+    return "{ SELECT ?%s WHERE { %s } }" % (name, _values(name, terms))
 
 
 _TSV_ESCAPE = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)")
@@ -497,21 +502,35 @@ def project(
     False, only those the rows' own graphs give). An IRI with no entry has no row."""
     rows: dict[str, ModelRow] = {}
     orgs: dict[str, set[str]] = {}
-    # Every entry: each query's answer serialised by the engine (TSV) and read here, five times
-    # faster than a solution turned into rdflib terms by the client (lmkg.store).
-    select = store.select if models is not None else partial(select_tsv, store)
-    for batch in _batches(models):
-        values = {"values": _values("model", batch)}
-        for solution in select(_Q_KINDS % values):
+    kind_graphs: dict[str, set[str]] = defaultdict(set)  # where each entry's kind is stated
+
+    def kinds(solutions: Iterable[Mapping[str, Identifier]]) -> None:
+        for solution in solutions:
             iri = str(solution["model"])
             kind = _KIND_OF[solution["kindClass"]]  # type: ignore[index]
+            kind_graphs[iri].add(str(solution["g"]))
             if iri not in rows or kind < rows[iri].kind:
                 rows[iri] = ModelRow(iri, kind)
-        if batch is not None:
-            present = [m for m in batch if str(m) in rows]
-            if not present:
-                continue
-            values = {"values": _values("model", present)}
+
+    # Every entry: listed by one query, then read in batches (each query's answer serialised
+    # by the engine as TSV and read here, five times faster than a solution turned into
+    # rdflib terms by the client).
+    select = store.select if models is not None else partial(select_tsv, store)
+    if models is None:
+        kinds(select(_Q_KINDS % {"values": ""}))
+        batches = [sorted(URIRef(i) for i in rows)]
+        size = _REBUILD_BATCH
+    else:
+        batches = [list(models)]
+        size = _BATCH
+    for start in range(0, len(batches[0]), size):
+        batch = batches[0][start : start + size]
+        if models is not None:
+            kinds(select(_Q_KINDS % {"values": _among("model", batch)}))
+        present = [m for m in batch if str(m) in rows]
+        if not present:
+            continue
+        values = {"values": _among("model", present)}
         for solution in select(_Q_FACTS % values):
             row = rows.get(str(solution["model"]))
             if row is None:
@@ -528,7 +547,7 @@ def project(
                 row.bases[str(solution["trait"])] = str(solution["basis"])
         for solution in select(_Q_DEVELOPERS % values):
             row = rows.get(str(solution["model"]))
-            if row is None:
+            if row is None or str(solution["g"]) not in kind_graphs[row.iri]:
                 continue
             org = solution["org"]
             label = solution.get("orgLabel")
