@@ -78,7 +78,7 @@ try:
                 assert r.status_code == 200, r.text
             entry = {"lmkg_p50_ms": round(statistics.median(times), 1), "bytes": len(r.content)}
             if filt is not None and not os.environ.get("NO_OXIGRAPH"):
-                if isinstance(filt, str):  # a named query: its first page of 100
+                if isinstance(filt, str):  # a named query: its default first page
                     text, _ = sparqltext.read((NAMED / f"{filt}.rq").read_text()).with_limit(100)
                     queries, b = [text], None
                 else:

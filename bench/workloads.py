@@ -297,7 +297,7 @@ def user_workloads(model_ids: list[str], *, deep_offset: int, seed: int = 6) -> 
         ),
         UserWorkload(
             "named-query-page",
-            "GET /queries/portable-and-cheap-to-fine-tune (first page of 100, with the total)",
+            "GET /queries/portable-and-cheap-to-fine-tune (its default first page, with the total)",
             [Request("GET", "/queries/portable-and-cheap-to-fine-tune")],
             [[headline_page]],
             "the named query's .rq, every row (the total needs them)",
