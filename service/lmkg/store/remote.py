@@ -53,6 +53,8 @@ _COUNT_LMKG_TRIPLES = (
 )
 """The triples of the graphs lmkg writes (`lmkg.vocab`'s GRAPH_* all start so)."""
 
+_COUNT_ALL_TRIPLES = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
 INTERNAL_TIMEOUT = 600.0
 """The limit of lmkg's own writes (an entry, a batch of an import, the ontology): not a user's query."""
 
@@ -660,8 +662,10 @@ class RemoteStore:
         if generation is not None and self._counted is not None and self._counted[0] == generation:
             return self._counted[1]
         # lmkg's own graphs only: a server keeps graphs of its own (Virtuoso's system graphs
-        # hold thousands of triples) that are none of lmkg's.
-        rows = self.select(_COUNT_LMKG_TRIPLES)
+        # hold thousands of triples) that are none of lmkg's. The server lmkg runs on its own
+        # store holds nothing else: a plain count (the graph-name test on every quad passed
+        # the 30 s limit at 100,000 entries).
+        rows = self.select(_COUNT_ALL_TRIPLES if self._changes is not None else _COUNT_LMKG_TRIPLES)
         value = rows[0].get("n") if rows else None
         count = int(value.toPython()) if isinstance(value, Literal) else 0
         if generation is not None:
