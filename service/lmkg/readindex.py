@@ -101,6 +101,9 @@ BUCKET_NS = 60 * 1_000_000_000
 since its last sync, not every change kept (a scan of every change graph made each write at
 100,000 entries wait up to a second for its index)."""
 
+REBUILD_PAST = 5000
+"""Changed entries past which (and past a tenth of the index) a catch-up rebuilds instead."""
+
 PRUNE_PER_WRITE = 60
 """At most this many expired minutes of the change log are dropped by one write."""
 
@@ -1066,7 +1069,9 @@ class ReadIndex:
         applied = {r[0] for r in db.execute("SELECT change FROM applied_change WHERE at >= ?", (since,))}
         new = {c: at for c, at in _changes_since(self.store, since, now + LOOKBACK_NS) if c not in applied}
         entries, every = _changed(self.store, new)
-        if every:
+        if every or len(entries) > max(REBUILD_PAST, self.model_count() // 10):
+            # After a bulk import: a rebuild reads every entry in batches of TSV, several
+            # times faster than re-projecting that many one batch of terms at a time.
             self._rebuild_in(db, head)
             return
         self.refresh(db, sorted(entries))
