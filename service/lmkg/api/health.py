@@ -117,11 +117,13 @@ class StoreCounts:
 
 @router.get("/health", response_model=Health)
 def read_health(kg: KGDep, request: Request) -> Health:
-    """Report whether the store answers, what it is, and its triple and model counts."""
+    """Report whether the store answers (one ASK each time), what it is, and its triple and
+    model counts as last made."""
     checked: DefaultGraphCheck = request.app.state.default_graph
     counts: StoreCounts | None = getattr(request.app.state, "store_counts", None)
     if counts is None or counts.kg is not kg:
         counts = request.app.state.store_counts = StoreCounts(kg)
+    kg.store.ask("ASK { }")  # the store answers now, whatever the counts kept (503 when down)
     counted = counts.read()
     return Health(
         status="ok",
