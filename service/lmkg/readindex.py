@@ -521,13 +521,11 @@ def project(
     select = store.select if models is not None else partial(select_tsv, store)
     if models is None:
         kinds(select(_Q_KINDS % {"values": ""}))
-        batches = [sorted(URIRef(i) for i in rows)]
-        size = _REBUILD_BATCH
+        listed, size = sorted(URIRef(i) for i in rows), _REBUILD_BATCH
     else:
-        batches = [list(models)]
-        size = _BATCH
-    for start in range(0, len(batches[0]), size):
-        batch = batches[0][start : start + size]
+        listed, size = list(models), _BATCH
+    for start in range(0, len(listed), size):
+        batch = listed[start : start + size]
         if models is not None:
             kinds(select(_Q_KINDS % {"values": _among("model", batch)}))
         present = [m for m in batch if str(m) in rows]
@@ -605,7 +603,7 @@ def bucket_graph(stamp: int) -> URIRef:
 
 def _buckets(since: int, until: int) -> list[URIRef]:
     """The minutes' graphs that hold every change stamped from `since` to `until`."""
-    return [GRAPH_CHANGE_NS[f"minute/{n}"] for n in range(since // BUCKET_NS, until // BUCKET_NS + 1)]
+    return [bucket_graph(n * BUCKET_NS) for n in range(since // BUCKET_NS, until // BUCKET_NS + 1)]
 
 
 def _stamp_of(change: str) -> int | None:
@@ -631,7 +629,7 @@ def change_record(
 ) -> ChangeRecord:
     """The change log's part of a write that changes `entries` (or, with `every_entry`, any).
 
-    `pruned_before` is the head's (Store.select of _Q_HEAD, `ReadIndex.pruned_before`); None
+    `pruned_before` is the head's (`ReadIndex.head`); None
     for a store that has none yet, which starts it one retention period back. Expired minutes
     from there on are dropped, at most PRUNE_PER_WRITE of them."""
     stamp = time.time_ns()
@@ -970,9 +968,6 @@ class ReadIndex:
 
     # -- keeping it current -------------------------------------------------------
 
-    def _head(self) -> str:
-        return self.head()[0]
-
     def head(self) -> tuple[str, int | None]:
         """The change log's head: the last change ("" when none) and its `prunedBefore`."""
         rows = self.store.select(_Q_HEAD)
@@ -1000,7 +995,7 @@ class ReadIndex:
     def rebuild(self) -> int:
         """Project every entry afresh (`lmkg reindex`); the number of models indexed."""
         with self._sync_lock:
-            head = self._head()
+            head = self.head()[0]
             with self._writing() as db:
                 count = self._rebuild_in(db, head)
             self._confirmed_generation = None
@@ -1008,7 +1003,7 @@ class ReadIndex:
 
     def _rebuild_in(self, db: sqlite3.Connection, head: str) -> int:
         now = time.time_ns()
-        since = now - LOOKBACK_NS  # what a later catch-up reads again; older changes are in
+        since = now - LOOKBACK_NS  # a later catch-up reads these again; older ones are in the rows
         changes = _changes_since(self.store, since, now + LOOKBACK_NS)
         rows, orgs = project(self.store, None)
         self.fill(db, rows, orgs)
@@ -1069,7 +1064,7 @@ class ReadIndex:
         applied = {r[0] for r in db.execute("SELECT change FROM applied_change WHERE at >= ?", (since,))}
         new = {c: at for c, at in _changes_since(self.store, since, now + LOOKBACK_NS) if c not in applied}
         entries, every = _changed(self.store, new)
-        if every or len(entries) > max(REBUILD_PAST, self.model_count() // 10):
+        if every or (len(entries) > REBUILD_PAST and len(entries) > self.model_count() // 10):
             # After a bulk import: a rebuild reads every entry in batches of TSV, several
             # times faster than re-projecting that many one batch of terms at a time.
             self._rebuild_in(db, head)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lmkg import __version__
 from lmkg.api.cache import KeptAnswers, ResponseCache
+from lmkg.api.health import StoreCounts
 from lmkg.config import Settings
 from lmkg.errors import LmkgError, StoreError
 from lmkg.knowledge import KnowledgeGraph
@@ -249,6 +250,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             raise
         app.state.settings = settings
         app.state.kg = kg
+        app.state.store_counts = StoreCounts(kg)  # /health's, made beside the requests
         # The read index's columns load in the background: seconds at 1M entries.
         threading.Thread(target=_warm_read_index, args=(kg,), name="lmkg-warm-index", daemon=True).start()
         app.state.response_cache = ResponseCache(settings.cache_entries)

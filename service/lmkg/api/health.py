@@ -38,7 +38,9 @@ class Health(BaseModel):
     triples: int | None = Field(
         description="The triples in lmkg's graphs when last counted (null until the first count ends)"
     )
-    models: int | None = Field(description="The model entries when last counted (null until the first count ends)")
+    models: int | None = Field(
+        description="The model entries when last counted (null until the first count ends)"
+    )
     countedAt: datetime | None = Field(
         default=None,
         description=(
@@ -50,7 +52,7 @@ class Health(BaseModel):
 
 @dataclass(frozen=True)
 class _Counted:
-    generation: object
+    mark: object  # what _mark gave when the counting began
     triples: int
     models: int
     at: datetime
@@ -80,11 +82,11 @@ class StoreCounts:
 
     def _fresh(self, mark: object, complete: bool) -> bool:
         counted = self._counted
-        if counted is None or counted.generation != mark:
+        if counted is None or counted.mark != mark:
             return False
         return complete or time.monotonic() - counted.monotonic < UNTRACKED_RECOUNT_SECONDS
 
-    def _count(self, generation: object) -> None:
+    def _count(self, mark: object) -> None:
         try:
             triples = self.kg.store.triple_count()
             models = self.kg.count_models()
@@ -93,19 +95,19 @@ class StoreCounts:
                 self._error = exc
             return
         with self._lock:
-            self._counted = _Counted(generation, triples, models, datetime.now(UTC), time.monotonic())
+            self._counted = _Counted(mark, triples, models, datetime.now(UTC), time.monotonic())
             self._error = None
 
     def read(self, wait: float = COUNT_WAIT_SECONDS) -> _Counted | None:
-        generation, complete = self._mark()
+        mark, complete = self._mark()
         with self._lock:
-            if self._fresh(generation, complete):
+            if self._fresh(mark, complete):
                 return self._counted
             running = self._running
             if running is None or not running.is_alive():
                 self._error = None
                 running = self._running = threading.Thread(
-                    target=self._count, args=(generation,), name="lmkg-health-count", daemon=True
+                    target=self._count, args=(mark,), name="lmkg-health-count", daemon=True
                 )
                 running.start()
         running.join(wait)
@@ -120,9 +122,7 @@ def read_health(kg: KGDep, request: Request) -> Health:
     """Report whether the store answers (one ASK each time), what it is, and its triple and
     model counts as last made."""
     checked: DefaultGraphCheck = request.app.state.default_graph
-    counts: StoreCounts | None = getattr(request.app.state, "store_counts", None)
-    if counts is None or counts.kg is not kg:
-        counts = request.app.state.store_counts = StoreCounts(kg)
+    counts: StoreCounts = request.app.state.store_counts
     kg.store.ask("ASK { }")  # the store answers now, whatever the counts kept (503 when down)
     counted = counts.read()
     return Health(

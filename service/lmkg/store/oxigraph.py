@@ -120,7 +120,7 @@ class OxigraphStore:
         self.changes = generation if generation is not None else Generation()
         self._write_lock = ChangingLock(self.changes)
         self._counted: tuple[int, int] | None = None  # (change count, quads) when last counted
-        self._unflushed = 0  # bytes of N-Quads written since the last flush
+        self._unflushed = 0  # characters of N-Quads written since the last flush
 
     @property
     def raw(self) -> ox.Store:
