@@ -19,6 +19,7 @@ from lmkg.graphindex import TripleSet
 from lmkg.knowledge import KnowledgeGraph, WriteMode
 from lmkg.readindex import IndexFilter
 from lmkg.store import OxigraphStore
+from lmkg.store import oxigraph as embedded
 from lmkg.vocab import GRAPH_INFERRED, LMKG, MODEL, ORG, VERDICT, model_graph
 
 DATA = Path(__file__).parent / "data"
@@ -72,9 +73,12 @@ def stored(kg: KnowledgeGraph, ids: list[str]) -> dict[str, set[tuple[object, ..
     return found
 
 
+@pytest.mark.parametrize("bulk_loader", [False, True], ids=["transactions", "bulk loader"])
 def test_entries_kept_as_triples_are_stored_as_their_graphs_would_be(
-    kg: KnowledgeGraph, settings: Settings, tmp_path: Path
+    kg: KnowledgeGraph, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bulk_loader: bool
 ) -> None:
+    if bulk_loader:  # the embedded store's bulk loader takes batches of any size (GraphWrite.bulk)
+        monkeypatch.setattr(embedded, "BULK_LOAD_BYTES", 0)
     docs = documents()
     as_triples = [entry_from_json(d) for d in docs]
     assert all(isinstance(e.triples, TripleSet) for e in as_triples)

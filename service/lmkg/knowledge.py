@@ -438,6 +438,12 @@ class KnowledgeGraph:
         the batch being written. The first write that fails raises, and nothing after it is
         written; a consumer that stops early stops after the write in progress.
 
+        Each batch is a bulk write (GraphWrite.bulk): on the embedded store a batch of new
+        entries goes through the engine's bulk loader, twice as fast and not atomic, so a
+        failure in the middle of a batch can leave part of that batch written (the error says
+        so; importing it again replaces its entries whole). Batches that replace entries, and
+        every write on a remote store, are transactions as before.
+
         The read index is not brought up to date batch by batch: catching up re-projects each
         batch's entries from the store, which took longer than validating, classifying and
         writing them (bench/RESULTS.md). Every batch is in the change log, so the first read
@@ -449,6 +455,7 @@ class KnowledgeGraph:
             for number, entries in enumerate(batches, start=1):
                 outcome = self._assess_all(entries, known_ids=in_flight_ids)
                 change = self._change(outcome, mode=mode, stamp=stamp)
+                change.bulk = True  # a batch of a bulk import: see GraphWrite.bulk
                 if in_flight is not None:
                     yield in_flight.result()
                 in_flight_ids = frozenset(a.entry.id for a in outcome.written)

@@ -829,45 +829,54 @@ def _verdict_filters(filters: IndexFilter) -> list[tuple[str, int]]:
 _POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
 
 
+Hits = tuple[npt.NDArray[np.int64], npt.NDArray[np.float64] | None]
+"""Row ids a search found, and their bm25 scores (None: a scan, unscored)."""
+
+
+def _searched(db: sqlite3.Connection, filters: IndexFilter) -> Hits | None:
+    """The rows whose name or description hold the search text (None: no search), from
+    SQLite's FTS5 table, scored by bm25 (lower is better; a hit in the label weighs ten times
+    one in the description). Read before the columns' lock is taken, in the caller's snapshot:
+    other readers' filters and pages go on meanwhile."""
+    text = (filters.search or "").strip().lower()
+    if not text:
+        return None
+    if len(text) >= 3:
+        # The trigram tokenizer matches a phrase anywhere in a word, as CONTAINS does.
+        hits = db.execute(
+            "SELECT rowid, bm25(model_text, 10.0, 1.0) FROM model_text WHERE model_text MATCH ?",
+            ('"' + text.replace('"', '""') + '"',),
+        ).fetchall()
+        return (
+            np.array([h[0] for h in hits], dtype=np.int64),
+            np.array([h[1] for h in hits], dtype=np.float64),
+        )
+    # Shorter than a trigram: a scan.
+    found = db.execute(
+        "SELECT rowid FROM model_text WHERE instr(lower(label), ?) > 0 OR instr(lower(description), ?) > 0",
+        (text, text),
+    ).fetchall()
+    return np.array([r[0] for r in found], dtype=np.int64), None
+
+
 def _chosen(
-    db: sqlite3.Connection, columns: Columns, filters: IndexFilter
+    db: sqlite3.Connection, columns: Columns, filters: IndexFilter, hits: Hits | None
 ) -> tuple[npt.NDArray[np.int64] | None, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
     """The row ids that the developer and search filters allow (None: no such filter), and the
-    search's bm25 scores (lower is better; a hit in the label weighs ten times one in the
-    description): organisations named so from SQLite, their models from the columns; search
-    from SQLite's FTS5 table."""
+    search's scores: organisations named so from SQLite, their models from the columns; the
+    search's `hits` from `_searched`."""
     among: npt.NDArray[np.int64] | None = None
-    scores = None
     if filters.developer:
         name = filters.developer.strip()
         orgs = {str(ORG[slugify(name)])} | {
             r[0] for r in db.execute("SELECT org FROM org_label WHERE label_key = ?", (name.lower(),))
         }
         among = columns.developed_by(orgs)
-    text = (filters.search or "").strip().lower()
-    if text:
-        if len(text) >= 3:
-            # The trigram tokenizer matches a phrase anywhere in a word, as CONTAINS does.
-            hits = db.execute(
-                "SELECT rowid, bm25(model_text, 10.0, 1.0) FROM model_text WHERE model_text MATCH ?",
-                ('"' + text.replace('"', '""') + '"',),
-            ).fetchall()
-            found = np.array([h[0] for h in hits], dtype=np.int64)
-            scores = (found, np.array([h[1] for h in hits], dtype=np.float64))
-        else:  # shorter than a trigram: a scan
-            found = np.array(
-                [
-                    r[0]
-                    for r in db.execute(
-                        "SELECT rowid FROM model_text WHERE instr(lower(label), ?) > 0 "
-                        "OR instr(lower(description), ?) > 0",
-                        (text, text),
-                    )
-                ],
-                dtype=np.int64,
-            )
-        among = found if among is None else np.intersect1d(among, found)
-    return among, scores
+    if hits is None:
+        return among, None
+    found, scored = hits
+    among = found if among is None else np.intersect1d(among, found)
+    return among, ((found, scored) if scored is not None else None)
 
 
 _ORDER = {
@@ -982,6 +991,8 @@ class ReadIndex:
         if generation is not None and generation == self._confirmed_generation:
             return  # nothing was written since this process last saw the index current
         with self._sync_lock:
+            if generation is not None and generation == self._confirmed_generation:
+                return  # another thread of this process synced while this one waited
             head, pruned_before = self.head()  # read before the changes: a later one moves it
             db = self._db()
             if self._meta(db, "head") != head or self._meta(db, "built") is None:
@@ -1220,12 +1231,13 @@ class ReadIndex:
         if limit < 1 or offset < 0:
             raise ValueError("limit must be at least 1 and offset at least 0")
         db = self._db()
-        with self._columns_lock:
-            db.execute("BEGIN")  # one snapshot for the columns, the page and the names
-            try:
+        db.execute("BEGIN")  # one snapshot for the search, the columns, the page and the names
+        try:
+            hits = _searched(db, filters)
+            with self._columns_lock:
                 columns = self._columns
                 columns.catch_up(db)
-                among, scores = _chosen(db, columns, filters)
+                among, scores = _chosen(db, columns, filters, hits)
                 selected = columns.mask(
                     kind=filters.kind,
                     verdicts=_verdict_filters(filters),
@@ -1262,8 +1274,8 @@ class ReadIndex:
                     ):
                         names[model].append(name)
                 counted = columns.facets(rows, FACET_LIMIT) if facets else None
-            finally:
-                db.execute("COMMIT")
+        finally:
+            db.execute("COMMIT")
         models = [_summary(found[c], names) for c in chosen]
         return IndexedPage(len(rows), models, counted)
 
@@ -1290,7 +1302,7 @@ class ReadIndex:
             try:
                 columns = self._columns
                 columns.catch_up(db)
-                among, _ = _chosen(db, columns, filters)
+                among, _ = _chosen(db, columns, filters, _searched(db, filters))
                 rows = np.flatnonzero(
                     columns.mask(
                         kind=filters.kind,

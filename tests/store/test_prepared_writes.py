@@ -15,6 +15,7 @@ from rdflib.namespace import RDF, RDFS
 from lmkg.config import Settings
 from lmkg.errors import ConflictError, NotFoundError
 from lmkg.store import GraphWrite, OxigraphStore
+from lmkg.store import oxigraph as embedded
 from lmkg.store.base import Store
 from lmkg.store.prepared import prepare_write
 from lmkg.store.server import ServedStore
@@ -126,3 +127,44 @@ def test_prepared_writes_name_blank_nodes_afresh() -> None:
     first = prepare_write(GraphWrite(replace={model_graph("a"): graph})).nquads
     second = prepare_write(GraphWrite(replace={model_graph("a"): graph})).nquads
     assert "_:x " not in first and first != second
+
+
+def test_a_bulk_batch_of_new_entries_goes_through_the_bulk_loader_and_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GraphWrite.bulk: new entries are loaded by the engine's bulk loader (table files of their
+    own, so nothing is left in the memory tables to flush), and are the same entries; a bulk
+    write that replaces an entry, or one smaller than BULK_LOAD_BYTES, is a transaction."""
+    store = OxigraphStore(tmp_path / "store")
+    small = change("s")
+    small.bulk = True
+    store.write(small)  # a few hundred bytes: below the threshold
+    assert store._unflushed > 0
+    monkeypatch.setattr(embedded, "BULK_LOAD_BYTES", 0)
+    store._store.flush()
+    store._unflushed = 0
+    bulk = change("a", "b", trait=LMKG.HighPortability)
+    bulk.bulk = True
+    store.write(bulk)
+    assert store._unflushed == 0  # the bulk loader wrote it
+    assert isomorphic(store.graph(model_graph("a")), entry("a", "first", trait=LMKG.HighPortability))
+    conflicting = change("c", "a", label="second")
+    conflicting.bulk = True
+    conflicting.require_absent[model_graph("a")] = "a exists"
+    with pytest.raises(ConflictError, match="a exists"):
+        store.write(conflicting)
+    assert model_graph("c") not in store.graph_names()
+    replacing = change("a", label="second")
+    replacing.bulk = True
+    store.write(replacing)  # removes the old version first: a transaction
+    assert store._unflushed > 0
+    store.close()
+    reopened = OxigraphStore(tmp_path / "store")
+    try:
+        assert isomorphic(reopened.graph(model_graph("a")), entry("a", "second"))
+        assert isomorphic(reopened.graph(model_graph("b")), entry("b", "first", trait=LMKG.HighPortability))
+        assert isomorphic(reopened.graph(model_graph("s")), entry("s", "first"))
+        inferred = reopened.graph(GRAPH_INFERRED)
+        assert set(inferred.subjects(RDF.type, LMKG.PortableModel)) == {model_iri(m) for m in "abs"}
+    finally:
+        reopened.close()

@@ -30,6 +30,7 @@ class PreparedWrite:
     inferred_subjects: tuple[str, ...] = ()  # subject IRIs
     require_absent: dict[str, str] = field(default_factory=dict)  # graph IRI -> ConflictError message
     require_present: dict[str, str] = field(default_factory=dict)  # graph IRI -> NotFoundError message
+    bulk: bool = False  # GraphWrite.bulk
 
 
 def prepare_write(change: GraphWrite) -> PreparedWrite:
@@ -40,4 +41,5 @@ def prepare_write(change: GraphWrite) -> PreparedWrite:
         inferred_subjects=tuple(sorted(str(s) for s in change.inferred_subjects)),
         require_absent={str(g): message for g, message in change.require_absent.items()},
         require_present={str(g): message for g, message in change.require_present.items()},
+        bulk=change.bulk,
     )
