@@ -339,9 +339,9 @@ def render_notes(result: dict[str, Any]) -> list[str]:
         )
     elif "entries_per_second" in imp:
         lines.append(
-            f"- Bulk import (KnowledgeGraph write path, batches of 1,000): {imp['entries']:,} entries in "
+            f"- Bulk import (`lmkg load --batch-size 1000`, timed by `python3 -m bench.bulk`): {imp['entries']:,} entries in "
             f"{imp['import_seconds']:.1f} s, **{imp['entries_per_second']:,.0f} entries/s** "
-            f"({imp['rejected']} rejected); opening and seeding the store {imp['open_seconds']:.1f} s."
+            f"({imp['rejected']} rejected); opening, seeding and closing the store {imp['open_seconds']:.1f} s."
         )
     else:
         lines.append(

@@ -120,6 +120,44 @@ def test_load_stores_valid_entries_and_refuses_invalid_ones_whole(store_dir: Pat
     assert lmkg(store_dir, "query", ask_claude).stdout.strip() == "false"
 
 
+def test_load_in_batches_stores_what_conforms_and_reports_the_rest(store_dir: Path, tmp_path: Path) -> None:
+    """`lmkg load --batch-size N`: a bulk import. A JSON array read as a stream, batches of N
+    stored as they are checked (the embedded store's bulk loader for new entries); an item
+    that cannot be read and an entry that does not conform are named and left out; the rest
+    is stored, and the service's read index lists it. A run again replaces entries whole."""
+    from bench.data import entries as synthetic_entries
+
+    documents: list[object] = list(synthetic_entries(120))
+    documents.insert(7, json.loads((DATA / "invalid-entries" / "no-developer.json").read_text()))
+    documents.insert(50, {"id": "not-an-entry"})  # no label, kind or sources: refused when read
+    path = tmp_path / "bulk.json"
+    path.write_text(json.dumps(documents, indent=1))
+    result = lmkg(store_dir, "load", "--batch-size", "25", str(path))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "stored 120 entries in 5 batches" in result.stdout
+    assert f"{path}: [50]." in result.stdout  # where the unreadable item is
+    assert "does not conform; not stored" in result.stdout
+    assert "2 left out" in result.stdout
+    count = "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?m a ?kind } FILTER(STRSTARTS(STR(?g), 'https://w3id.org/lmkg/graph/model/')) }"
+    before = int(lmkg(store_dir, "query", count, "--format", "csv").stdout.split()[-1])
+    again = lmkg(store_dir, "load", "--batch-size", "40", str(path))  # replaces: a transaction a batch
+    assert "stored 120 entries in 4 batches" in again.stdout, again.stdout + again.stderr
+    assert int(lmkg(store_dir, "query", count, "--format", "csv").stdout.split()[-1]) == before
+    settings = Settings.from_env({**os.environ, "LMKG_STORE": str(store_dir)})
+    from lmkg.commands import opened
+    from lmkg.readindex import IndexFilter
+
+    with opened(settings) as kg:  # the first read catches up with the import
+        found = kg.read_index.find(IndexFilter(), limit=500)
+    listed = {m.id for m in found.models}
+    assert {str(d["id"]) for d in synthetic_entries(120)} <= listed
+    assert "not-an-entry" not in listed
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "a"}, {"id": ')
+    refused = lmkg(store_dir, "load", "--batch-size", "10", str(broken))
+    assert refused.returncode == 2 and f"{broken}: not valid JSON at character" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("fmt", "parser"), [("rdfxml", "xml"), ("jsonld", "json-ld"), ("ntriples", "nt"), ("turtle", "turtle")]
 )

@@ -53,9 +53,13 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
-    from lmkg.commands import load_files
+    from lmkg.commands import load_files, load_in_batches
 
     with collector_paused():  # a batch load: this process does nothing else
+        if args.batch_size is not None:
+            batched = load_in_batches(settings, [Path(f) for f in args.files], args.batch_size)
+            _print(batched.render())
+            return EXIT_OK if batched.conforms else EXIT_NONCONFORMING
         outcome = load_files(settings, [Path(f) for f in args.files])
     _print(outcome.render("text"))
     return EXIT_OK if outcome.conforms else EXIT_NONCONFORMING
@@ -205,8 +209,18 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--format", choices=["text", "json", "turtle"], default="text")
     validate.set_defaults(handler=cmd_validate)
 
-    load = sub.add_parser("load", help="validate, classify and store entries; all or nothing")
+    load = sub.add_parser(
+        "load", help="validate, classify and store entries; all or nothing, or in batches (--batch-size)"
+    )
     load.add_argument("files", nargs="+", metavar="FILE")
+    load.add_argument(
+        "--batch-size",
+        type=int,
+        metavar="N",
+        help="a bulk import: store in batches of N as they are checked (JSON arrays read as a stream); "
+        "entries that do not conform are reported and left out, the rest stored; a failure stops "
+        "the load with the batches before it stored",
+    )
     load.set_defaults(handler=cmd_load)
 
     query = sub.add_parser("query", help="run SPARQL: a query string, @file.rq, or a named query")
