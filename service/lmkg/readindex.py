@@ -51,6 +51,7 @@ else (a remote store) in the user's data directory, one file per store URL.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -1382,11 +1383,13 @@ class ReadIndex:
                 for start in range(0, len(sample), _BATCH):
                     part = sample[start : start + _BATCH]
                     marks = ",".join("?" * len(part))
-                    for r in db.execute(
-                        "SELECT rowid, id, label, kind, parameter_count, release_date FROM model "
-                        f"WHERE rowid IN ({marks})",
+                    # One row of JSON a batch, not a row a point (see _searched: the GIL).
+                    (listed,) = db.execute(
+                        "SELECT json_group_array(json_array(rowid, id, label, kind, parameter_count, "
+                        f"release_date)) FROM model WHERE rowid IN ({marks})",
                         part,
-                    ):
+                    ).fetchone()
+                    for r in json.loads(listed):
                         shown[r[0]] = r
             finally:
                 db.execute("COMMIT")
