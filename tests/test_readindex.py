@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -337,3 +338,41 @@ def test_named_queries_from_the_index_give_the_engines_rows(
         compare("portable-and-cheap-to-fine-tune", {"maxParameters": "1500000000"})
         assert compare("small-language-models-per-year", {}) > 1
         _mutate(kg, documents, rng)
+
+
+def test_a_search_begun_before_another_readers_catch_up_reads_again(
+    kg: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search reads FTS5 before it takes the columns' lock (other readers go on meanwhile).
+    When another request writes and reads in that moment, the columns move past the search's
+    snapshot; the search then reads again in a newer one, and the columns never go back to an
+    older version (which after a rebuild would reload them whole, request after request)."""
+    from lmkg import readindex
+
+    index = kg.read_index
+    index.find(IndexFilter(), limit=1)  # the columns loaded
+    document = dict(data.entries(1)[0], id="moved-past", label="Zqmovedpast 7B")
+    real = readindex._searched
+    interleaved: list[int] = []
+
+    def search_then_another_request(db: sqlite3.Connection, filters: IndexFilter) -> Any:
+        hits = real(db, filters)
+        if not interleaved:
+            interleaved.append(1)
+
+            def another_request() -> None:  # a thread of its own: a connection of its own
+                assert kg.write(entries_from_json([document]), mode=WriteMode.UPSERT).committed
+                kg.read_index.find(IndexFilter(), limit=1)
+
+            thread = threading.Thread(target=another_request)
+            thread.start()
+            thread.join()
+        return hits
+
+    monkeypatch.setattr(readindex, "_searched", search_then_another_request)
+    page = index.find(IndexFilter(search="zqmovedpast"), limit=10)
+    assert interleaved
+    assert [m.id for m in page.models] == ["moved-past"]  # found in the newer snapshot
+    with sqlite3.connect(index.path) as db:
+        newest = int(db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0])
+    assert index._columns.version == newest

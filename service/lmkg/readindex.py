@@ -1247,6 +1247,13 @@ class ReadIndex:
             hits = _searched(db, filters)
             with self._columns_lock:
                 columns = self._columns
+                if int(self._meta(db, "version") or 0) < columns.version:
+                    # Another reader took the columns past this snapshot while this one
+                    # searched: search again in a snapshot begun under the lock, which cannot
+                    # be older than the columns (they never go back to an older version).
+                    db.execute("COMMIT")
+                    db.execute("BEGIN")
+                    hits = _searched(db, filters)
                 columns.catch_up(db)
                 among, scores = _chosen(db, columns, filters, hits)
                 selected = columns.mask(
