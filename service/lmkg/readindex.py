@@ -998,11 +998,13 @@ class ReadIndex:
 
     def sync(self) -> None:
         """Bring the index up to the store's last change (see the module docstring)."""
-        generation = self.store.generation()
-        if generation is not None and generation == self._confirmed_generation:
+        # Every write completed by now (the one in progress, not acknowledged, may wait): the
+        # store's change count when the last of them let the store's lock go.
+        generation = self.store.completed_generation()
+        if self._current_at(generation):
             return  # nothing was written since this process last saw the index current
         with self._sync_lock:
-            if generation is not None and generation == self._confirmed_generation:
+            if self._current_at(generation):
                 return  # another thread of this process synced while this one waited
             head, pruned_before = self.head()  # read before the changes: a later one moves it
             db = self._db()
@@ -1013,6 +1015,15 @@ class ReadIndex:
                     elif self._meta(db, "head") != head:
                         self._catch_up(db, head, pruned_before)
             self._confirmed_generation = generation
+
+    def _current_at(self, generation: int | None) -> bool:
+        """Whether the index holds every write completed by the change count `generation`:
+        a sync that began at that count or later has ended (the count only grows). Compared
+        for equality only, a read that came during a write, or saw the count of an older
+        write than the last sync's, read the change log's head again, one request after
+        another behind the lock: 4% of the mixed workload's reads at 100k waited 0.2-1 s."""
+        confirmed = self._confirmed_generation
+        return generation is not None and confirmed is not None and generation <= confirmed
 
     def rebuild(self) -> int:
         """Project every entry afresh (`lmkg reindex`); the number of models indexed."""

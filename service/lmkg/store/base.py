@@ -148,6 +148,13 @@ class Store(Protocol):
         be written by anyone, unseen."""
         ...
 
+    def completed_generation(self) -> int | None:
+        """The change count at the end of the last write that completed (see
+        Generation.completed): unlike `generation()`, a number while a write is in progress,
+        for readers that need every completed write but not the one in progress (the read
+        index). None when this store cannot tell."""
+        ...
+
     def close(self) -> None:
         """Release the store."""
         ...

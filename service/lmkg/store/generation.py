@@ -59,6 +59,14 @@ class Generation:
         value = self.value()
         return None if value % 2 else value
 
+    def completed(self) -> int:
+        """The count when the last write that completed let the lock go: the count now, or
+        while a write is in progress (odd), the count before it took the lock. (After a writer
+        that died left the count odd, one more than that: later than any completed write, so a
+        reader that compares with it asks for more, never less.)"""
+        value = self.value()
+        return value - 1 if value % 2 else value
+
     def bump(self) -> None:
         with self._lock:
             if self._map is None:

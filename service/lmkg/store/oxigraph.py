@@ -341,6 +341,9 @@ class OxigraphStore:
     def generation(self) -> int | None:
         return self.changes.stable()
 
+    def completed_generation(self) -> int | None:
+        return self.changes.completed()
+
     def close(self) -> None:
         if self.location != ":memory:":
             self._store.flush()

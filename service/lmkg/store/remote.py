@@ -677,6 +677,9 @@ class RemoteStore:
             return None  # other clients of the server write unseen: nothing here can tell
         return self._changes.stable()
 
+    def completed_generation(self) -> int | None:
+        return self._changes.completed() if self._changes is not None else None
+
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
