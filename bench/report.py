@@ -10,6 +10,19 @@ BEGIN = "<!-- bench:begin (written by python3 -m bench; edit outside these marke
 END = "<!-- bench:end -->"
 
 
+def _settled(mixed: dict[str, Any]) -> str:
+    """How long the run waited for the comparison servers to go idle before the mixed workload,
+    and the CPU they used during it (runs before this was recorded say nothing)."""
+    settled = mixed.get("others_settled_seconds")
+    if not settled:
+        return ""
+    waited = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in settled.items())
+    during = ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in mixed.get("others_cpu_seconds_during", {}).items()
+    )
+    return f" Begun once the comparison servers were idle (waited: {waited}); their CPU during it: {during}."
+
+
 def _fmt(value: float, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
@@ -312,6 +325,7 @@ def render_user(result: dict[str, Any], *, clients: int) -> list[str]:
             f"reads **p50 {_fmt(r['p50_ms'], 2)} ms, p99 {_fmt(r['p99_ms'], 2)} ms**, {r['throughput']:,.0f} req/s, "
             f"**{r['errors']} errors**; writes not visible to the next read: **{mixed['search_misses']} by search, "
             f"{mixed['lookup_misses']} by look-up**."
+            + _settled(mixed)
         )
         lines.append("")
     processes = result.get("lmkg_processes")

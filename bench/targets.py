@@ -90,6 +90,27 @@ class Target:
         except psutil.NoSuchProcess:
             return 0
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user and system) of the process and its children so far."""
+        try:
+            root = psutil.Process(self.process.pid)
+            return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+        except psutil.NoSuchProcess:
+            return 0.0
+
+    def wait_idle(self, *, quiet: float = 2.0, busy_below: float = 0.05, limit: float = 300.0) -> float:
+        """Wait until the process uses under `busy_below` of a core over `quiet` seconds (at
+        most `limit`); the seconds waited. The Oxigraph server goes on with a query its client
+        gave up on at the time limit (`--timeout-s` did not stop sorted or grouped queries):
+        the workloads after it must not share the cores with it."""
+        started = time.monotonic()
+        while time.monotonic() - started < limit:
+            before = self.cpu_seconds()
+            time.sleep(quiet)
+            if self.cpu_seconds() - before < busy_below * quiet:
+                break
+        return time.monotonic() - started
+
     def restart_child(self, *, timeout: float = 120) -> None:
         """End the serving child (rdflib-endpoint's, stuck in a query); its parent forks a fresh one."""
         for child in psutil.Process(self.process.pid).children():
