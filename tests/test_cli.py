@@ -122,7 +122,8 @@ def test_load_stores_valid_entries_and_refuses_invalid_ones_whole(store_dir: Pat
 
 def test_load_in_batches_stores_what_conforms_and_reports_the_rest(store_dir: Path, tmp_path: Path) -> None:
     """`lmkg load --batch-size N`: a bulk import. A JSON array read as a stream, batches of N
-    stored as they are checked (the embedded store's bulk loader for new entries); an item
+    stored as they are checked (with --bulk-loader, new entries through the engine's bulk
+    loader; then in transactions, replacing them); an item
     that cannot be read and an entry that does not conform are named and left out; the rest
     is stored, and the service's read index lists it. A run again replaces entries whole."""
     from bench.data import entries as synthetic_entries
@@ -132,7 +133,7 @@ def test_load_in_batches_stores_what_conforms_and_reports_the_rest(store_dir: Pa
     documents.insert(50, {"id": "not-an-entry"})  # no label, kind or sources: refused when read
     path = tmp_path / "bulk.json"
     path.write_text(json.dumps(documents, indent=1))
-    result = lmkg(store_dir, "load", "--batch-size", "25", str(path))
+    result = lmkg(store_dir, "load", "--batch-size", "25", "--bulk-loader", str(path))
     assert result.returncode == 1, result.stdout + result.stderr
     assert "stored 120 entries in 5 batches" in result.stdout
     assert f"{path}: [50]." in result.stdout  # where the unreadable item is

@@ -84,7 +84,9 @@ def test_entries_kept_as_triples_are_stored_as_their_graphs_would_be(
     assert all(isinstance(e.triples, TripleSet) for e in as_triples)
     as_graphs = [Entry(e.id, entry_from_json(d).graph) for e, d in zip(as_triples, docs, strict=True)]
     half = len(as_triples) // 2
-    outcomes = list(kg.write_batches([as_triples[:half], as_triples[half:]], mode=WriteMode.UPSERT))
+    outcomes = list(
+        kg.write_batches([as_triples[:half], as_triples[half:]], mode=WriteMode.UPSERT, bulk_loader=bulk_loader)
+    )
     assert all(o.committed and not o.rejected for o in outcomes)
     # The reference: the same entries as rdflib Graphs, written by `write` in one transaction
     # to a store of their own.

@@ -260,13 +260,16 @@ class BatchLoadOutcome:
         return "\n".join(lines)
 
 
-def load_in_batches(settings: Settings, paths: Sequence[Path], batch_size: int) -> BatchLoadOutcome:
+def load_in_batches(
+    settings: Settings, paths: Sequence[Path], batch_size: int, *, bulk_loader: bool = False
+) -> BatchLoadOutcome:
     """Validate, classify and store the entries of files in batches of `batch_size` (a bulk
     import, KnowledgeGraph.write_batches): a batch is assessed while the one before it is
     written; an entry that cannot be read or does not conform is reported and left out, the
     others are stored (replacing entries of the same id). A store failure stops the load and
-    raises: the batches before it are stored (see GraphWrite.bulk for the one it stopped in).
-    JSON arrays are read as a stream, one batch at a time."""
+    raises: the batches before it are stored. With `bulk_loader`, new entries go through the
+    embedded store's bulk loader (KnowledgeGraph.write_batches; GraphWrite.bulk says what a
+    failure then leaves). JSON arrays are read as a stream, one batch at a time."""
     if batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, not {batch_size}")
     for path in paths:
@@ -294,7 +297,7 @@ def load_in_batches(settings: Settings, paths: Sequence[Path], batch_size: int) 
 
     with opened(settings) as kg:
         started = time.perf_counter()
-        for written in kg.write_batches(batches(), mode=WriteMode.UPSERT):
+        for written in kg.write_batches(batches(), mode=WriteMode.UPSERT, bulk_loader=bulk_loader):
             outcome.batches += 1
             outcome.stored += len(written.written)
             outcome.rejected.extend(written.rejected)

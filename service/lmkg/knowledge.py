@@ -428,7 +428,12 @@ class KnowledgeGraph:
         return self._commit(outcome, self._change(outcome, mode=mode, stamp=stamp), mode=mode)
 
     def write_batches(
-        self, batches: Iterable[Sequence[Entry]], *, mode: WriteMode, stamp: bool = True
+        self,
+        batches: Iterable[Sequence[Entry]],
+        *,
+        mode: WriteMode,
+        stamp: bool = True,
+        bulk_loader: bool = False,
     ) -> Iterator[WriteOutcome]:
         """`write` each batch in turn, each in a transaction of its own, yielding its outcome.
 
@@ -438,11 +443,14 @@ class KnowledgeGraph:
         the batch being written. The first write that fails raises, and nothing after it is
         written; a consumer that stops early stops after the write in progress.
 
-        Each batch is a bulk write (GraphWrite.bulk): on the embedded store a batch of new
-        entries goes through the engine's bulk loader, twice as fast and not atomic, so a
-        failure in the middle of a batch can leave part of that batch written (the error says
-        so; importing it again replaces its entries whole). Batches that replace entries, and
-        every write on a remote store, are transactions as before.
+        With `bulk_loader` each batch is a bulk write (GraphWrite.bulk): on the embedded store
+        a batch of new entries goes through the engine's bulk loader, twice as fast and not
+        atomic, so a failure in the middle of a batch can leave part of that batch written (the
+        error says so; importing it again replaces its entries whole). Batches that replace
+        entries, and every write on a remote store, are transactions as before. Not the
+        default: the Oxigraph server answered erratically on a store imported so (the 1k
+        guard's headline at 0.28-0.94x the comparison server's throughput, against 0.42-0.52x
+        imported in transactions; bench/RESULTS.md).
 
         The read index is not brought up to date batch by batch: catching up re-projects each
         batch's entries from the store, which took longer than validating, classifying and
@@ -455,7 +463,7 @@ class KnowledgeGraph:
             for number, entries in enumerate(batches, start=1):
                 outcome = self._assess_all(entries, known_ids=in_flight_ids)
                 change = self._change(outcome, mode=mode, stamp=stamp)
-                change.bulk = True  # a batch of a bulk import: see GraphWrite.bulk
+                change.bulk = bulk_loader  # see GraphWrite.bulk
                 if in_flight is not None:
                     yield in_flight.result()
                 in_flight_ids = frozenset(a.entry.id for a in outcome.written)

@@ -39,7 +39,10 @@ FLOORS = {
     "aggregate through /sparql": ("aggregate-sparql", "aggregate-sparql", 0.35),
 }
 ROUNDS = 3
-BURST_SECONDS = 0.7
+BURST_SECONDS = 1.5
+# Bursts of 0.7 s held a handful of headline queries each: the same code measured the headline
+# ratio between 0.35x and 0.54x in four runs on one quiet machine (and this change's code between
+# 0.34x and 0.89x), so a floor of 0.35x failed by chance. Longer bursts average more requests.
 
 
 @pytest.fixture(scope="module")
