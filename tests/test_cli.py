@@ -153,6 +153,8 @@ def test_load_in_batches_stores_what_conforms_and_reports_the_rest(store_dir: Pa
     listed = {m.id for m in found.models}
     assert {str(d["id"]) for d in synthetic_entries(120)} <= listed
     assert "not-an-entry" not in listed
+    alone = lmkg(store_dir, "load", "--bulk-loader", str(path))
+    assert alone.returncode == 2 and "--batch-size" in alone.stderr
     broken = tmp_path / "broken.json"
     broken.write_text('[{"id": "a"}, {"id": ')
     refused = lmkg(store_dir, "load", "--batch-size", "10", str(broken))

@@ -21,7 +21,7 @@ from rdflib import Literal
 from lmkg import __version__
 from lmkg.collector import collector_paused
 from lmkg.config import Settings
-from lmkg.errors import LmkgError
+from lmkg.errors import InputError, LmkgError
 
 EXIT_OK, EXIT_NONCONFORMING, EXIT_ERROR = 0, 1, 2
 
@@ -55,6 +55,8 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_load(args: argparse.Namespace, settings: Settings) -> int:
     from lmkg.commands import load_files, load_in_batches
 
+    if args.bulk_loader and args.batch_size is None:
+        raise InputError("--bulk-loader loads batches: give --batch-size N with it")
     with collector_paused():  # a batch load: this process does nothing else
         if args.batch_size is not None:
             batched = load_in_batches(
