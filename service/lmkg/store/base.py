@@ -50,7 +50,7 @@ class GraphWrite:
     # hold triples (else ConflictError with the message) or must (else NotFoundError).
     require_absent: dict[URIRef, str] = field(default_factory=dict)
     require_present: dict[URIRef, str] = field(default_factory=dict)
-    # A batch of a bulk import (KnowledgeGraph.write_batches), which accepts that a store may
+    # A batch of a bulk import (KnowledgeGraph.write_batches(bulk_loader=True)), which accepts that a store may
     # load it with a bulk loader that is not atomic: a failure in the middle of the batch can
     # leave part of it written (never anything that was stored before it), and the error says
     # so. Stores without such a loader write it in one transaction, as any other.

@@ -107,8 +107,8 @@ BULK_LOAD_BYTES = 2**20
 loaded by the engine's bulk loader (`Store.bulk_load`: sorted runs written as RocksDB table
 files and ingested, no transaction) rather than by `Store.load` (one transaction). For batches
 of 1,000 synthetic entries (42,000 quads, 6 MB) the loader took 9.9 us a quad against 23 us,
-with no flush to wait for after, and the import of 10,000 entries went from 388 to 732 entries
-a second with its peak memory from 579 to 275 MB (bench/RESULTS.md). Smaller writes (one POST
+with no flush to wait for after, and the import of 10,000 entries went from 388 to 770 entries
+a second with its peak memory from 579 to 276 MB (bench/RESULTS.md). Smaller writes (one POST
 is a few kilobytes) stay in a transaction: a table file a write would fill the store with
 small files."""
 
