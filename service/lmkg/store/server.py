@@ -74,30 +74,47 @@ def _die_with_parent() -> None:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-ARENAS = "2"
-"""glibc malloc arenas of the Oxigraph server (MALLOC_ARENA_MAX), unless the environment sets
-them: with the default (8 a core) each of its request threads kept the memory its queries had
-freed. At 100k entries, after the REST and mixed workloads of `python3 -m bench`, the server
-held 238 MB with the default and 131 MB with 2, at the same latencies (bench/RESULTS.md)."""
+OWN_ARENAS = "2"
+"""glibc malloc arenas (MALLOC_ARENA_MAX) of `lmkg serve` itself, unless the environment sets
+them: its thread pool of request threads otherwise keeps an arena each (bench/RESULTS.md)."""
+
+SERVER_ARENAS = "4"
+"""glibc malloc arenas of the Oxigraph server, unless the environment sets them. The default (8 a
+core) let each of its request threads keep the memory its queries had freed: 238 MB at 100k
+after the bench's workloads, against 131 MB with 2 arenas. But with 2 arenas and a query time
+limit (`--timeout-s`, which lmkg always gives), two concurrent queries fell, in about half of
+the 2-second bursts, into a state where both burned a core and finished at a quarter of their
+speed: the headline query went from 12 to 3 a second with two clients, on one 1k store, the
+same server binary, the limit and the arenas the only change. With 4 arenas, or the default, no
+burst of 30 fell into it (bench/RESULTS.md, "The third pass")."""
+
+_SET_BY_LMKG = "LMKG_SET_MALLOC_ARENA_MAX"
+"""Marks a MALLOC_ARENA_MAX that lmkg set for itself, so that its Oxigraph server does not take
+it as the user's."""
 
 
 def limit_own_arenas(environ: MutableMapping[str, str]) -> bool:
-    """The same for `lmkg serve` itself: glibc reads MALLOC_ARENA_MAX only when a process
-    starts, so this process sets it with mallopt(M_ARENA_MAX) and puts it in `environ` for the
-    workers it starts (each a new process). Its thread pool of request threads otherwise
-    keeps an arena each. False where there is no glibc, or the environment set it already."""
+    """Limit `lmkg serve`'s own arenas: glibc reads MALLOC_ARENA_MAX only when a process starts,
+    so this process sets it with mallopt(M_ARENA_MAX) and puts it in `environ` for the workers
+    it starts (each a new process). False where there is no glibc, or the environment set it."""
     if environ.get("MALLOC_ARENA_MAX"):
         return False
-    environ["MALLOC_ARENA_MAX"] = ARENAS
+    environ["MALLOC_ARENA_MAX"] = OWN_ARENAS
+    environ[_SET_BY_LMKG] = OWN_ARENAS
     try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, int(ARENAS)))  # M_ARENA_MAX
+        return bool(ctypes.CDLL("libc.so.6").mallopt(-8, int(OWN_ARENAS)))  # M_ARENA_MAX
     except (OSError, AttributeError):
         return False
 
 
 def server_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    """The Oxigraph server's environment: lmkg's, with MALLOC_ARENA_MAX at ARENAS if unset."""
-    return {**environ, "MALLOC_ARENA_MAX": environ.get("MALLOC_ARENA_MAX") or ARENAS}
+    """The Oxigraph server's environment: lmkg's, with MALLOC_ARENA_MAX at SERVER_ARENAS unless
+    the user set it (lmkg's own setting for itself is not the user's)."""
+    server = {k: v for k, v in environ.items() if k != _SET_BY_LMKG}
+    given = environ.get("MALLOC_ARENA_MAX")
+    if not given or environ.get(_SET_BY_LMKG) == given:
+        server["MALLOC_ARENA_MAX"] = SERVER_ARENAS
+    return server
 
 
 class OxigraphServer:
