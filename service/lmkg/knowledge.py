@@ -179,9 +179,12 @@ class KnowledgeGraph:
 
     def _change_record(self, entries: Iterable[URIRef], *, every_entry: bool = False) -> ChangeRecord:
         """The change log's part of a write (lmkg.readindex.change_record), pruned from where
-        the head says it was: read here, under the write lock, so that it only moves on."""
-        _, pruned_before = self._open_read_index().head()
-        return change_record(entries, every_entry=every_entry, pruned_before=pruned_before)
+        the head says it was, and following the head's last change: read here, under the write
+        lock, so that it only moves on."""
+        last, pruned_before = self._open_read_index().head()
+        return change_record(
+            entries, every_entry=every_entry, pruned_before=pruned_before, follows=last or None
+        )
 
     def _logged(self, write: GraphWrite, entries: Iterable[URIRef], *, every_entry: bool = False) -> GraphWrite:
         """`write` with its change record, head and expired minutes in the same transaction."""

@@ -181,6 +181,7 @@ class CHANGES(DefinedNamespace):
     at: URIRef  # change -> when it was committed, nanoseconds since the epoch (xsd:integer)
     entry: URIRef  # change -> a model it changed
     everyEntry: URIRef  # change -> true: anything may have changed (a SPARQL Update, reasoning)
+    follows: URIRef  # change -> the change that was the head when it was written (its parent)
 
 PREFIXES: dict[str, str] = {
     "lmkg": str(LMKG._NS),
