@@ -277,42 +277,77 @@ _RANKED: dict[str, tuple[str, str]] = {
 def place_rank(db: sqlite3.Connection, column: str, value: str | None, version: int) -> int | None:
     """The sort rank of a row whose key is `value` among the rows already in the index: the
     rank of an equal key, else one between the ranks of the keys either side (found by the
-    B-tree index on the key); when there is no integer left between them, the column is
-    renumbered first (every row stamped `version`, so the columns reload)."""
+    B-tree index on the key); when there is no integer left between them, the ranks of the
+    keys nearest it are spread out first (`_respread`)."""
     if value is None:
         return None
     rows, key = _RANKED[column]
     same = db.execute(f"SELECT {column} FROM model WHERE {rows} AND {key} = ? LIMIT 1", (value,)).fetchone()
     if same is not None:
         return int(same[0])
-    for _ in range(2):
-        below = db.execute(
-            f"SELECT {column} FROM model WHERE {rows} AND {key} < ? ORDER BY {key} DESC LIMIT 1", (value,)
-        ).fetchone()
-        above = db.execute(
-            f"SELECT {column} FROM model WHERE {rows} AND {key} > ? ORDER BY {key} LIMIT 1", (value,)
-        ).fetchone()
-        if below is None and above is None:
-            return 0
-        if below is None:
-            return int(above[0]) - RANK_STEP
-        if above is None:
-            return int(below[0]) + RANK_STEP
-        if int(above[0]) - int(below[0]) >= 2:
-            return (int(above[0]) + int(below[0])) // 2
-        _renumber(db, column, version)
-    raise RuntimeError(f"no room for a rank in {column} after renumbering")  # pragma: no cover
+    below = db.execute(
+        f"SELECT {column} FROM model WHERE {rows} AND {key} < ? ORDER BY {key} DESC LIMIT 1", (value,)
+    ).fetchone()
+    above = db.execute(
+        f"SELECT {column} FROM model WHERE {rows} AND {key} > ? ORDER BY {key} LIMIT 1", (value,)
+    ).fetchone()
+    if below is None and above is None:
+        return 0
+    if below is None:
+        return int(above[0]) - RANK_STEP
+    if above is None:
+        return int(below[0]) + RANK_STEP
+    if int(above[0]) - int(below[0]) >= 2:
+        return (int(above[0]) + int(below[0])) // 2
+    return _respread(db, column, value, version)
 
 
-def _renumber(db: sqlite3.Connection, column: str, version: int) -> None:
+MIN_GAP = 1 << 16
+"""After `_respread`, at least this far between neighbouring ranks of the keys it moved."""
+
+
+def _respread(db: sqlite3.Connection, column: str, value: str, version: int) -> int:
+    """Room for `value` among the ranks of its neighbours, made locally: the distinct keys
+    nearest it on each side (8, then 16, 32, ...: until their ranks span MIN_GAP a key) are
+    given evenly spaced ranks in the span between the keys just outside them, in the same
+    order; their rows are stamped `version`, so each worker's columns reload those rows alone.
+
+    Keys that arrive in order (ids with a counter, labels with a number) halve the same gap
+    each time: after 32 of them there was no room, and the whole column was numbered afresh,
+    every row stamped, every worker's columns reloaded whole. At 100,000 entries that held the
+    index's write lock 2 s, and every read waited (bench/RESULTS.md, "The third pass")."""
     rows, key = _RANKED[column]
-    ranks: list[tuple[int, int, int]] = []
-    number, last = -1, None
-    for rowid, value in db.execute(f"SELECT rowid, {key} FROM model WHERE {rows} ORDER BY {key}").fetchall():
-        if value != last:
-            number, last = number + 1, value
-        ranks.append((number * RANK_STEP, version, rowid))
-    db.executemany(f"UPDATE model SET {column} = ?, version = ? WHERE rowid = ?", ranks)
+    size = 8
+    while True:
+        lower = db.execute(
+            f"SELECT {key}, min({column}) FROM model WHERE {rows} AND {key} < ? "
+            f"GROUP BY {key} ORDER BY {key} DESC LIMIT ?",
+            (value, size + 1),
+        ).fetchall()
+        upper = db.execute(
+            f"SELECT {key}, min({column}) FROM model WHERE {rows} AND {key} > ? "
+            f"GROUP BY {key} ORDER BY {key} LIMIT ?",
+            (value, size + 1),
+        ).fetchall()
+        inside_lower, inside_upper = lower[:size], upper[:size]
+        keys = [k for k, _ in reversed(inside_lower)] + [value] + [k for k, _ in inside_upper]
+        slots = len(keys) + 1
+        # Past the first or the last key there is room without limit.
+        low = int(lower[size][1]) if len(lower) > size else int(inside_lower[-1][1]) - RANK_STEP * slots
+        high = int(upper[size][1]) if len(upper) > size else int(inside_upper[-1][1]) + RANK_STEP * slots
+        step = (high - low) // slots
+        if step >= MIN_GAP:
+            placed = low
+            for number, each in enumerate(keys, start=1):
+                if each == value:
+                    placed = low + number * step
+                else:
+                    db.execute(
+                        f"UPDATE model SET {column} = ?, version = ? WHERE {rows} AND {key} = ?",
+                        (low + number * step, version, each),
+                    )
+            return placed
+        size *= 2
 
 
 def index_path(settings: Settings) -> Path:
