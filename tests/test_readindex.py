@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from bench import data
 from fastapi.testclient import TestClient
@@ -369,6 +370,21 @@ def test_named_queries_from_the_index_give_the_engines_rows(
         compare("portable-and-cheap-to-fine-tune", {"maxParameters": "1500000000"})
         assert compare("small-language-models-per-year", {}) > 1
         _mutate(kg, documents, rng)
+
+
+def test_columns_a_reader_took_are_never_changed_by_a_later_catch_up(kg: KnowledgeGraph) -> None:
+    """Readers answer from the columns they took under the lock, after letting it go (32
+    readers queued behind one lock for whole answers); a catch-up after a write publishes new
+    columns and leaves the ones taken before as they were."""
+    index = kg.read_index
+    before = index.find(IndexFilter(), limit=5).total
+    taken = index._columns
+    version, alive = taken.version, taken.alive.copy()
+    document = dict(data.entries(1)[0], id="after-the-reader-took-its-columns")
+    assert kg.write(entries_from_json([document]), mode=WriteMode.UPSERT).committed
+    assert index.find(IndexFilter(), limit=5).total == before + 1
+    assert index._columns is not taken and index._columns.version > version
+    assert taken.version == version and np.array_equal(taken.alive, alive)
 
 
 def test_a_search_begun_before_another_readers_catch_up_reads_again(

@@ -65,8 +65,9 @@ class Codes:
 
 
 class Columns:
-    """The columns of one index version (see the module docstring). Not thread-safe: the
-    owner (ReadIndex) holds a lock while it catches up and answers."""
+    """The columns of one index version (see the module docstring). `catch_up` changes them in
+    place, so the owner (ReadIndex) catches up a `copy` under its lock and publishes that:
+    readers answer from the version they took, outside the lock."""
 
     def __init__(self) -> None:
         self.epoch = ""
@@ -92,6 +93,27 @@ class Columns:
         self.class_names = Codes()
         # The charts' sample of this version: ((epoch, version, step), row ids), see ReadIndex.charts.
         self.chart_order: tuple[tuple[str, int, int], Ints] = (("", -1, 0), np.zeros(0, dtype=np.int64))
+
+    def copy(self) -> Columns:
+        """Columns that `catch_up` may change while readers keep answering from these."""
+        other = Columns.__new__(Columns)
+        other.__dict__.update(self.__dict__)
+        for name in (
+            "alive", "kind", "licence", "year", "size", "label_rank", "release_rank", "iri_rank",
+            "dev_model", "dev_name", "org_model", "org",
+        ):  # fmt: skip
+            setattr(other, name, getattr(self, name).copy())
+        other.verdicts = {name: array.copy() for name, array in self.verdicts.items()}
+        other.classes = {name: member.copy() for name, member in self.classes.items()}
+        for name in ("orgs", "kinds", "licences", "names", "class_names"):
+            codes: Codes = getattr(self, name)
+            setattr(other, name, Codes(list(codes.values), dict(codes.codes)))
+        return other
+
+    def is_at(self, db: Any) -> bool:
+        """Whether these columns are of the version of `db`'s snapshot (a read transaction)."""
+        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('epoch', 'version')"))
+        return str(meta.get("epoch") or "") == self.epoch and int(meta.get("version") or 0) == self.version
 
     # -- loading ----------------------------------------------------------------------
 

@@ -1304,6 +1304,27 @@ class ReadIndex:
 
     # -- reading ---------------------------------------------------------------------
 
+    def _columns_at(self, db: sqlite3.Connection) -> tuple[Columns, bool]:
+        """This process's columns at the version of `db`'s read snapshot, and whether the
+        snapshot had to be begun again (it was older than the columns, which never go back a
+        version). Called under `_columns_lock`; the columns returned are never changed after,
+        so the caller answers from them, and from its snapshot, after letting the lock go.
+
+        While one reader held the lock for its whole answer, 32 readers at 100,000 entries
+        queued behind it: at 100 requests/s, reads waited 0.1-6 s (bench/RESULTS.md, "The
+        third pass"). A write now costs the first reader after it a copy of the columns."""
+        columns = self._columns
+        renewed = False
+        if int(self._meta(db, "version") or 0) < columns.version and self._meta(db, "epoch") == columns.epoch:
+            db.execute("COMMIT")
+            db.execute("BEGIN")
+            renewed = True
+        if not columns.is_at(db):
+            fresh = columns.copy() if self._meta(db, "epoch") == columns.epoch else Columns()
+            fresh.catch_up(db)
+            self._columns = columns = fresh
+        return columns, renewed
+
     def find(
         self,
         filters: IndexFilter,
@@ -1326,52 +1347,48 @@ class ReadIndex:
         try:
             hits = _searched(db, filters)
             with self._columns_lock:
-                columns = self._columns
-                if int(self._meta(db, "version") or 0) < columns.version:
-                    # Another reader took the columns past this snapshot while this one
-                    # searched: search again in a snapshot begun under the lock, which cannot
-                    # be older than the columns (they never go back to an older version).
-                    db.execute("COMMIT")
-                    db.execute("BEGIN")
-                    hits = _searched(db, filters)
-                columns.catch_up(db)
-                among, scores = _chosen(db, columns, filters, hits)
-                selected = columns.mask(
-                    kind=filters.kind,
-                    verdicts=_verdict_filters(filters),
-                    capability=str(filters.capability) if filters.capability is not None else None,
-                    min_size=filters.min_parameters,
-                    max_size=filters.max_parameters,
-                    among=among,
-                )
-                rows = np.flatnonzero(selected)
-                if sort == "relevance" and scores is not None:
-                    score = np.full(len(selected), np.inf)
-                    score[scores[0]] = scores[1]
-                    primary: Any = -score[rows] if descending else score[rows]
-                    secondary = columns.iri_rank[rows]
-                elif sort == "relevance":  # nothing to rank by: by label
-                    primary, secondary = columns.sort_keys("label", False, rows)
-                else:
-                    primary, secondary = columns.sort_keys(sort, descending, rows)
-                chosen = [int(r) for r in page(rows, primary, secondary, offset, limit)]
-                found: dict[int, tuple[Any, ...]] = {}
-                names: dict[int, list[str]] = defaultdict(list)
-                if chosen:
-                    marks = ",".join("?" * len(chosen))
-                    for r in db.execute(
-                        "SELECT rowid, id, iri, label, kind, parameter_count, release_date, licence, "
-                        "open_weights, portable, cheap, fast, portable_basis, cheap_basis, fast_basis "
-                        f"FROM model WHERE rowid IN ({marks})",
-                        chosen,
-                    ):
-                        found[r[0]] = r
-                    for model, name in db.execute(
-                        f"SELECT DISTINCT model, name FROM developer WHERE model IN ({marks}) ORDER BY name",
-                        chosen,
-                    ):
-                        names[model].append(name)
-                counted = columns.facets(rows, FACET_LIMIT) if facets else None
+                columns, renewed = self._columns_at(db)
+            if renewed:
+                # Another reader took the columns past this snapshot while this one searched:
+                # search again in the snapshot begun under the lock.
+                hits = _searched(db, filters)
+            among, scores = _chosen(db, columns, filters, hits)
+            selected = columns.mask(
+                kind=filters.kind,
+                verdicts=_verdict_filters(filters),
+                capability=str(filters.capability) if filters.capability is not None else None,
+                min_size=filters.min_parameters,
+                max_size=filters.max_parameters,
+                among=among,
+            )
+            rows = np.flatnonzero(selected)
+            if sort == "relevance" and scores is not None:
+                score = np.full(len(selected), np.inf)
+                score[scores[0]] = scores[1]
+                primary: Any = -score[rows] if descending else score[rows]
+                secondary = columns.iri_rank[rows]
+            elif sort == "relevance":  # nothing to rank by: by label
+                primary, secondary = columns.sort_keys("label", False, rows)
+            else:
+                primary, secondary = columns.sort_keys(sort, descending, rows)
+            chosen = [int(r) for r in page(rows, primary, secondary, offset, limit)]
+            found: dict[int, tuple[Any, ...]] = {}
+            names: dict[int, list[str]] = defaultdict(list)
+            if chosen:
+                marks = ",".join("?" * len(chosen))
+                for r in db.execute(
+                    "SELECT rowid, id, iri, label, kind, parameter_count, release_date, licence, "
+                    "open_weights, portable, cheap, fast, portable_basis, cheap_basis, fast_basis "
+                    f"FROM model WHERE rowid IN ({marks})",
+                    chosen,
+                ):
+                    found[r[0]] = r
+                for model, name in db.execute(
+                    f"SELECT DISTINCT model, name FROM developer WHERE model IN ({marks}) ORDER BY name",
+                    chosen,
+                ):
+                    names[model].append(name)
+            counted = columns.facets(rows, FACET_LIMIT) if facets else None
         finally:
             db.execute("COMMIT")
         models = [_summary(found[c], names) for c in chosen]
@@ -1380,12 +1397,12 @@ class ReadIndex:
     def warm(self) -> None:
         """Load this process's columns now (a worker's first request would wait for them)."""
         db = self._db()
-        with self._columns_lock:
-            db.execute("BEGIN")
-            try:
-                self._columns.catch_up(db)
-            finally:
-                db.execute("COMMIT")
+        db.execute("BEGIN")
+        try:
+            with self._columns_lock:
+                self._columns_at(db)
+        finally:
+            db.execute("COMMIT")
 
     def window(
         self, filters: IndexFilter, *, sort: str, descending: bool, offset: int, limit: int
@@ -1395,107 +1412,104 @@ class ReadIndex:
         them come wholly before [offset, offset + limit) by the key, and the IRIs of the models
         in that window together with every model tied by the key with its first or last."""
         db = self._db()
-        with self._columns_lock:
-            db.execute("BEGIN")
-            try:
-                columns = self._columns
-                columns.catch_up(db)
-                among, _ = _chosen(db, columns, filters, _searched(db, filters))
-                rows = np.flatnonzero(
-                    columns.mask(
-                        kind=filters.kind,
-                        verdicts=_verdict_filters(filters),
-                        capability=str(filters.capability) if filters.capability is not None else None,
-                        min_size=filters.min_parameters,
-                        max_size=filters.max_parameters,
-                        among=among,
-                    )
+        db.execute("BEGIN")
+        try:
+            with self._columns_lock:
+                columns, _ = self._columns_at(db)
+            among, _ = _chosen(db, columns, filters, _searched(db, filters))
+            rows = np.flatnonzero(
+                columns.mask(
+                    kind=filters.kind,
+                    verdicts=_verdict_filters(filters),
+                    capability=str(filters.capability) if filters.capability is not None else None,
+                    min_size=filters.min_parameters,
+                    max_size=filters.max_parameters,
+                    among=among,
                 )
-                end = min(offset + limit, len(rows))
-                if offset >= end:
-                    return len(rows), len(rows), []
-                primary, _ = columns.sort_keys(sort, descending, rows)
-                parted = np.partition(primary, sorted({offset, end - 1}))
-                low, high = parted[offset], parted[end - 1]
-                before = int(np.count_nonzero(primary < low))
-                chosen = [int(r) for r in rows[(primary >= low) & (primary <= high)]]
-                iris: list[str] = []
-                for start in range(0, len(chosen), _BATCH):
-                    part = chosen[start : start + _BATCH]
-                    marks = ",".join("?" * len(part))
-                    iris += [
-                        r[0] for r in db.execute(f"SELECT iri FROM model WHERE rowid IN ({marks})", part)
-                    ]
-            finally:
-                db.execute("COMMIT")
+            )
+            end = min(offset + limit, len(rows))
+            if offset >= end:
+                return len(rows), len(rows), []
+            primary, _ = columns.sort_keys(sort, descending, rows)
+            parted = np.partition(primary, sorted({offset, end - 1}))
+            low, high = parted[offset], parted[end - 1]
+            before = int(np.count_nonzero(primary < low))
+            chosen = [int(r) for r in rows[(primary >= low) & (primary <= high)]]
+            iris: list[str] = []
+            for start in range(0, len(chosen), _BATCH):
+                part = chosen[start : start + _BATCH]
+                marks = ",".join("?" * len(part))
+                iris += [
+                    r[0] for r in db.execute(f"SELECT iri FROM model WHERE rowid IN ({marks})", part)
+                ]
+        finally:
+            db.execute("COMMIT")
         return len(rows), before, iris
 
     def per_year(self, cls: str) -> list[tuple[int, int]]:
         """(year, models) for the models of class `cls` with a release date, by year."""
         db = self._db()
-        with self._columns_lock:
-            db.execute("BEGIN")
-            try:
-                columns = self._columns
-                columns.catch_up(db)
-            finally:
-                db.execute("COMMIT")
-            member = columns.classes.get(cls)
-            if member is None:
-                return []
-            years = columns.year[columns.alive & member & (columns.year != 0)]
-            return [(year, n) for year, n in group_counts([years])]
+        db.execute("BEGIN")
+        try:
+            with self._columns_lock:
+                columns, _ = self._columns_at(db)
+        finally:
+            db.execute("COMMIT")
+        member = columns.classes.get(cls)
+        if member is None:
+            return []
+        years = columns.year[columns.alive & member & (columns.year != 0)]
+        return [(year, n) for year, n in group_counts([years])]
 
     def charts(self, *, max_points: int) -> Charts:
         """Models with a size and a release date (every one, or every n-th by date past
         `max_points`), their counts per year and power of ten of size, and per kind and year."""
         db = self._db()
-        with self._columns_lock:
-            db.execute("BEGIN")
-            try:
-                columns = self._columns
-                columns.catch_up(db)
-                alive = columns.alive
-                plotted = np.flatnonzero(
-                    alive & (columns.size != MISSING) & (columns.release_rank != MISSING)
-                )
-                total = len(plotted)
-                step = max(1, -(-total // max_points))
-                # The sample depends on the columns' version only: sorted once a version.
-                if columns.chart_order[0] != (columns.epoch, columns.version, step):
-                    order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
-                    columns.chart_order = ((columns.epoch, columns.version, step), plotted[order][::step])
-                sample = [int(r) for r in columns.chart_order[1]]
-                shown: dict[int, tuple[Any, ...]] = {}
-                for start in range(0, len(sample), _BATCH):
-                    part = sample[start : start + _BATCH]
-                    marks = ",".join("?" * len(part))
-                    # One row of JSON a batch, not a row a point (see _searched: the GIL).
-                    (listed,) = db.execute(
-                        "SELECT json_group_array(json_array(rowid, id, label, kind, parameter_count, "
-                        f"release_date)) FROM model WHERE rowid IN ({marks})",
-                        part,
-                    ).fetchone()
-                    for r in json.loads(listed):
-                        shown[r[0]] = r
-            finally:
-                db.execute("COMMIT")
-            points = [
-                ChartPointRow(r[1], r[2] if r[2] is not None else r[1], r[3], r[4], r[5])
-                for r in (shown[s] for s in sample)
-            ]
-            kinds = columns.kinds.values
-            binned = plotted[(columns.year[plotted] != 0) & (columns.size[plotted] > 0)]
-            decade = np.searchsorted(_POWERS_OF_TEN, columns.size[binned], side="right") - 1
-            bins = sorted(
-                (year, tens, str(kinds[kind]), n)
-                for year, tens, kind, n in group_counts([columns.year[binned], decade, columns.kind[binned]])
+        db.execute("BEGIN")
+        try:
+            with self._columns_lock:
+                columns, _ = self._columns_at(db)
+            alive = columns.alive
+            plotted = np.flatnonzero(
+                alive & (columns.size != MISSING) & (columns.release_rank != MISSING)
             )
-            dated = np.flatnonzero(alive & (columns.year != 0))
-            per_year = sorted(
-                (year, str(kinds[kind]), n)
-                for year, kind, n in group_counts([columns.year[dated], columns.kind[dated]])
-            )
+            total = len(plotted)
+            step = max(1, -(-total // max_points))
+            # The sample depends on the columns' version only: sorted once a version.
+            if columns.chart_order[0] != (columns.epoch, columns.version, step):
+                order = np.lexsort((columns.iri_rank[plotted], columns.release_rank[plotted]))
+                columns.chart_order = ((columns.epoch, columns.version, step), plotted[order][::step])
+            sample = [int(r) for r in columns.chart_order[1]]
+            shown: dict[int, tuple[Any, ...]] = {}
+            for start in range(0, len(sample), _BATCH):
+                part = sample[start : start + _BATCH]
+                marks = ",".join("?" * len(part))
+                # One row of JSON a batch, not a row a point (see _searched: the GIL).
+                (listed,) = db.execute(
+                    "SELECT json_group_array(json_array(rowid, id, label, kind, parameter_count, "
+                    f"release_date)) FROM model WHERE rowid IN ({marks})",
+                    part,
+                ).fetchone()
+                for r in json.loads(listed):
+                    shown[r[0]] = r
+        finally:
+            db.execute("COMMIT")
+        points = [
+            ChartPointRow(r[1], r[2] if r[2] is not None else r[1], r[3], r[4], r[5])
+            for r in (shown[s] for s in sample)
+        ]
+        kinds = columns.kinds.values
+        binned = plotted[(columns.year[plotted] != 0) & (columns.size[plotted] > 0)]
+        decade = np.searchsorted(_POWERS_OF_TEN, columns.size[binned], side="right") - 1
+        bins = sorted(
+            (year, tens, str(kinds[kind]), n)
+            for year, tens, kind, n in group_counts([columns.year[binned], decade, columns.kind[binned]])
+        )
+        dated = np.flatnonzero(alive & (columns.year != 0))
+        per_year = sorted(
+            (year, str(kinds[kind]), n)
+            for year, kind, n in group_counts([columns.year[dated], columns.kind[dated]])
+        )
         return Charts(points, total, bins, per_year)
 
     def find_in_sqlite(
