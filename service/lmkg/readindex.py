@@ -36,8 +36,10 @@ columns catch up with it (lmkg.readcolumns).
 - How far behind it may be: not at all for a read that starts after a write was
   acknowledged, provided a commit lands within LOOKBACK_NS of its stamp and the clocks of
   services sharing a remote store agree to within that margin too. An index whose last
-  read is older than `prunedBefore` (it did not read while writes dropped changes it had
-  not seen) rebuilds; one that did not read while nothing was written catches up.
+  read is older than `prunedBefore` rebuilds, unless the head leads back, change by change
+  (`changes:follows`, each change's parent), to the one it applied last: then it did not
+  miss a change the writes dropped (an index current when the writes stopped, then a write
+  an hour later). One that did not read while nothing was written catches up.
 - On an embedded store the check is free when nothing was written: the store's change
   count (Store.generation, shared by every worker) is compared first.
 - Proven to agree with the store by tests/test_readindex.py, which compares its answers with
