@@ -1317,7 +1317,10 @@ class ReadIndex:
         third pass"). A write now costs the first reader after it a copy of the columns."""
         columns = self._columns
         renewed = False
-        if int(self._meta(db, "version") or 0) < columns.version and self._meta(db, "epoch") == columns.epoch:
+        epoch = self._meta(db, "epoch") or ""
+        if (columns.epoch and epoch != columns.epoch) or int(self._meta(db, "version") or 0) < columns.version:
+            # The snapshot may be older than the columns (an older version, or a rebuild's
+            # epoch it cannot tell apart from a newer one): begun again, it cannot be.
             db.execute("COMMIT")
             db.execute("BEGIN")
             renewed = True
