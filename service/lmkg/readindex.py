@@ -933,6 +933,20 @@ def _numbers(listed: str | None, dtype: type[Any]) -> Any:
     return np.array(listed.split(",") if listed else [], dtype=dtype)
 
 
+def _selected(
+    columns: Columns, filters: IndexFilter, among: npt.NDArray[np.int64] | None
+) -> npt.NDArray[np.bool_]:
+    """The rows of `columns` that pass `filters` (`among`: the rows search or developer chose)."""
+    return columns.mask(
+        kind=filters.kind,
+        verdicts=_verdict_filters(filters),
+        capability=str(filters.capability) if filters.capability is not None else None,
+        min_size=filters.min_parameters,
+        max_size=filters.max_parameters,
+        among=among,
+    )
+
+
 def _chosen(
     db: sqlite3.Connection, columns: Columns, filters: IndexFilter, hits: Hits | None
 ) -> tuple[npt.NDArray[np.int64] | None, tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]] | None]:
@@ -1358,14 +1372,7 @@ class ReadIndex:
                 # search again in the snapshot begun under the lock.
                 hits = _searched(db, filters)
             among, scores = _chosen(db, columns, filters, hits)
-            selected = columns.mask(
-                kind=filters.kind,
-                verdicts=_verdict_filters(filters),
-                capability=str(filters.capability) if filters.capability is not None else None,
-                min_size=filters.min_parameters,
-                max_size=filters.max_parameters,
-                among=among,
-            )
+            selected = _selected(columns, filters, among)
             rows = np.flatnonzero(selected)
             if sort == "relevance" and scores is not None:
                 score = np.full(len(selected), np.inf)
@@ -1422,16 +1429,7 @@ class ReadIndex:
             with self._columns_lock:
                 columns, _ = self._columns_at(db)
             among, _ = _chosen(db, columns, filters, _searched(db, filters))
-            rows = np.flatnonzero(
-                columns.mask(
-                    kind=filters.kind,
-                    verdicts=_verdict_filters(filters),
-                    capability=str(filters.capability) if filters.capability is not None else None,
-                    min_size=filters.min_parameters,
-                    max_size=filters.max_parameters,
-                    among=among,
-                )
-            )
+            rows = np.flatnonzero(_selected(columns, filters, among))
             end = min(offset + limit, len(rows))
             if offset >= end:
                 return len(rows), len(rows), []
