@@ -85,8 +85,9 @@ after the bench's workloads, against 131 MB with 2 arenas. But with 2 arenas and
 limit (`--timeout-s`, which lmkg always gives), two concurrent queries fell, in about half of
 the 2-second bursts, into a state where both burned a core and finished at a quarter of their
 speed: the headline query went from 12 to 3 a second with two clients, on one 1k store, the
-same server binary, the limit and the arenas the only change. With 4 arenas, or the default, no
-burst of 30 fell into it (bench/RESULTS.md, "The third pass")."""
+same server binary, the limit and the arenas the only change. With 4 arenas (45 bursts of 2
+and 4 clients), 8 (20) or the default (20), no burst fell into it (bench/RESULTS.md, "The
+third pass")."""
 
 _SET_BY_LMKG = "LMKG_SET_MALLOC_ARENA_MAX"
 """Marks a MALLOC_ARENA_MAX that lmkg set for itself, so that its Oxigraph server does not take
