@@ -451,9 +451,9 @@ class KnowledgeGraph:
         atomic, so a failure in the middle of a batch can leave part of that batch written (the
         error says so; importing it again replaces its entries whole). Batches that replace
         entries, and every write on a remote store, are transactions as before. Not the
-        default: the Oxigraph server answered erratically on a store imported so (the 1k
-        guard's headline at 0.28-0.94x the comparison server's throughput, against 0.42-0.52x
-        imported in transactions; bench/RESULTS.md).
+        default because it is not atomic (the Oxigraph server answers a store imported so
+        nearly as fast as one imported in transactions: the guard's headline at 0.85x the
+        comparison server against 0.96x; bench/RESULTS.md, "The third pass").
 
         The read index is not brought up to date batch by batch: catching up re-projects each
         batch's entries from the store, which took longer than validating, classifying and

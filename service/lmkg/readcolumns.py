@@ -110,11 +110,6 @@ class Columns:
             setattr(other, name, Codes(list(codes.values), dict(codes.codes)))
         return other
 
-    def is_at(self, db: Any) -> bool:
-        """Whether these columns are of the version of `db`'s snapshot (a read transaction)."""
-        meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('epoch', 'version')"))
-        return str(meta.get("epoch") or "") == self.epoch and int(meta.get("version") or 0) == self.version
-
     # -- loading ----------------------------------------------------------------------
 
     def _grow(self, capacity: int) -> None:

@@ -933,6 +933,12 @@ def _numbers(listed: str | None, dtype: type[Any]) -> Any:
     return np.array(listed.split(",") if listed else [], dtype=dtype)
 
 
+def _snapshot_version(db: sqlite3.Connection) -> tuple[str, int]:
+    """The epoch and version of the index that `db`'s read snapshot sees."""
+    meta = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('epoch', 'version')"))
+    return str(meta.get("epoch") or ""), int(meta.get("version") or 0)
+
+
 def _selected(
     columns: Columns, filters: IndexFilter, among: npt.NDArray[np.int64] | None
 ) -> npt.NDArray[np.bool_]:
@@ -1331,15 +1337,16 @@ class ReadIndex:
         third pass"). A write now costs the first reader after it a copy of the columns."""
         columns = self._columns
         renewed = False
-        epoch = self._meta(db, "epoch") or ""
-        if (columns.epoch and epoch != columns.epoch) or int(self._meta(db, "version") or 0) < columns.version:
+        epoch, version = _snapshot_version(db)
+        if (columns.epoch and epoch != columns.epoch) or version < columns.version:
             # The snapshot may be older than the columns (an older version, or a rebuild's
             # epoch it cannot tell apart from a newer one): begun again, it cannot be.
             db.execute("COMMIT")
             db.execute("BEGIN")
             renewed = True
-        if not columns.is_at(db):
-            fresh = columns.copy() if self._meta(db, "epoch") == columns.epoch else Columns()
+            epoch, version = _snapshot_version(db)
+        if (epoch, version) != (columns.epoch, columns.version):
+            fresh = columns.copy() if epoch == columns.epoch else Columns()
             fresh.catch_up(db)
             self._columns = columns = fresh
         return columns, renewed
