@@ -43,6 +43,8 @@ _SELECT = (
     "m.parameter_count, m.label_rank, m.release_rank, m.iri_rank FROM model m"
 )
 _CHUNK = 50_000
+_MOVED_AT_MOST = 1000
+"""The most rows a catch-up moves in the kept orders; past it they are made again when asked for."""
 
 
 def _flag(value: int | None) -> int:
@@ -62,6 +64,15 @@ class Codes:
             found = self.codes[value] = len(self.values)
             self.values.append(value)
         return found
+
+
+@dataclass(frozen=True)
+class Order:
+    """Row ids in a sort's order, with their primary and tie-break keys (ascending, aligned)."""
+
+    rows: Ints
+    primary: Ints
+    secondary: Ints
 
 
 class Columns:
@@ -93,6 +104,8 @@ class Columns:
         self.class_names = Codes()
         # The charts' sample of this version: ((epoch, version, step), row ids), see ReadIndex.charts.
         self.chart_order: tuple[tuple[str, int, int], Ints] = (("", -1, 0), np.zeros(0, dtype=np.int64))
+        # Every live row in a sort's order, made by the first reader that asks (see `ordered`).
+        self.orders: dict[tuple[str, bool], Order] = {}
 
     def copy(self) -> Columns:
         """Columns that `catch_up` may change while readers keep answering from these."""
@@ -108,6 +121,7 @@ class Columns:
         for name in ("orgs", "kinds", "licences", "names", "class_names"):
             codes: Codes = getattr(self, name)
             setattr(other, name, Codes(list(codes.values), dict(codes.codes)))
+        other.orders = dict(self.orders)  # moved along by catch_up, or dropped
         return other
 
     # -- loading ----------------------------------------------------------------------
@@ -155,8 +169,8 @@ class Columns:
         where = f" WHERE m.version > {int(self.version)}"
         changed_rows = f" WHERE model IN (SELECT rowid FROM model WHERE version > {int(self.version)})"
         rows = db.execute(_SELECT + where).fetchall()
-        touched = np.array(sorted({*gone, *(r[0] for r in rows)}), dtype=np.int64)
-        touched = touched[touched < len(self.alive)]
+        changed_ids = np.array(sorted({*gone, *(r[0] for r in rows)}), dtype=np.int64)
+        touched = changed_ids[changed_ids < len(self.alive)]
         self.alive[touched] = False
         for member in self.classes.values():
             member[touched] = False
@@ -169,6 +183,7 @@ class Columns:
         self._put(rows)
         self._put_children(db, changed_rows)
         self.version = version
+        self._move_orders(changed_ids[changed_ids < len(self.alive)])  # new rows too
 
     def _load(self, db: Any, epoch: str, version: int) -> None:
         fresh = Columns()
@@ -182,7 +197,7 @@ class Columns:
             fresh._put(rows)
         fresh._put_children(db, "")
         fresh.epoch, fresh.version = epoch, version
-        self.__dict__.update(fresh.__dict__)
+        self.__dict__.update(fresh.__dict__)  # with no orders kept
 
     def _put(self, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
@@ -297,6 +312,48 @@ class Columns:
             key = np.where(key == MISSING, MISSING, -key)
         return key, self.iri_rank[rows]
 
+    def ordered(self, sort: str, descending: bool) -> Ints:
+        """Every live row in the order of a sort (`sort_keys`), kept with these columns: a page
+        is then the filter's mask read in this order and sliced, where a partition of the
+        filtered rows by their keys cost 2 ms of a 3 ms answer at 100,000 entries. Made by the
+        first reader that asks for the sort (a full sort: 10 ms at 100,000), then moved along
+        by each catch-up (`_move_orders`)."""
+        kept = self.orders.get((sort, descending))
+        if kept is None:
+            rows = np.flatnonzero(self.alive)
+            primary, secondary = self.sort_keys(sort, descending, rows)
+            at = np.lexsort((secondary, primary))
+            kept = self.orders[(sort, descending)] = Order(rows[at], primary[at], secondary[at])
+        return kept.rows
+
+    def _move_orders(self, touched: Ints) -> None:
+        """Each kept order without the rows a catch-up touched, and with those of them now
+        alive put back where their keys say: a few binary searches and one copy, not a sort.
+        Past `_MOVED_AT_MOST` rows, the orders are dropped and made again when asked for."""
+        if not self.orders or not len(touched):
+            return
+        if len(touched) > _MOVED_AT_MOST:
+            self.orders = {}
+            return
+        back = touched[self.alive[touched]]
+        for (sort, descending), order in list(self.orders.items()):
+            keep = ~np.isin(order.rows, touched)
+            rows, primary, secondary = order.rows[keep], order.primary[keep], order.secondary[keep]
+            if len(back):
+                new_primary, new_secondary = self.sort_keys(sort, descending, back)
+                # In their own order: rows that fall in the same gap go in as they are given.
+                own = np.lexsort((new_secondary, new_primary))
+                new_rows, new_primary, new_secondary = back[own], new_primary[own], new_secondary[own]
+                at = np.empty(len(back), dtype=np.int64)
+                for i in range(len(back)):
+                    low = int(np.searchsorted(primary, new_primary[i], side="left"))
+                    high = int(np.searchsorted(primary, new_primary[i], side="right"))
+                    at[i] = low + int(np.searchsorted(secondary[low:high], new_secondary[i], side="left"))
+                rows = np.insert(rows, at, new_rows)
+                primary = np.insert(primary, at, new_primary)
+                secondary = np.insert(secondary, at, new_secondary)
+            self.orders[(sort, descending)] = Order(rows, primary, secondary)
+
     def facets(self, rows: Ints, limit: int) -> dict[str, dict[str, int]]:
         """Counts per value of each facet among `rows`, as the SQLite answer had them."""
         out: dict[str, dict[str, int]] = {}
@@ -343,6 +400,11 @@ class Columns:
                 )
             )
         return out
+
+
+def ordered_page(order: Ints, selected: Mask, offset: int, limit: int) -> Ints:
+    """The row ids at [offset, offset + limit) of the `selected` rows, in `order`'s order."""
+    return order[selected[order]][offset : offset + limit]
 
 
 def page(

@@ -79,7 +79,7 @@ from rdflib.term import Identifier
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
 from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
-from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, page
+from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, ordered_page, page
 from lmkg.store import Store
 from lmkg.vocab import (
     CHANGES,
@@ -1381,16 +1381,24 @@ class ReadIndex:
             among, scores = _chosen(db, columns, filters, hits)
             selected = _selected(columns, filters, among)
             rows = np.flatnonzero(selected)
-            if sort == "relevance" and scores is not None:
-                score = np.full(len(selected), np.inf)
-                score[scores[0]] = scores[1]
-                primary: Any = -score[rows] if descending else score[rows]
-                secondary = columns.iri_rank[rows]
-            elif sort == "relevance":  # nothing to rank by: by label
-                primary, secondary = columns.sort_keys("label", False, rows)
-            else:
-                primary, secondary = columns.sort_keys(sort, descending, rows)
-            chosen = [int(r) for r in page(rows, primary, secondary, offset, limit)]
+            ranked = sort == "relevance" and scores is not None
+            if not ranked and (among is None or len(among) * 16 > len(selected)):
+                # Many rows pass: the kept order, read through the mask.
+                key = ("label", False) if sort == "relevance" else (sort, descending)
+                window = ordered_page(columns.ordered(*key), selected, offset, limit)
+            else:  # a few (a search's hits, a developer's models): their keys, partitioned
+                if ranked:
+                    assert scores is not None
+                    score = np.full(len(selected), np.inf)
+                    score[scores[0]] = scores[1]
+                    primary: Any = -score[rows] if descending else score[rows]
+                    secondary = columns.iri_rank[rows]
+                elif sort == "relevance":  # nothing to rank by: by label
+                    primary, secondary = columns.sort_keys("label", False, rows)
+                else:
+                    primary, secondary = columns.sort_keys(sort, descending, rows)
+                window = page(rows, primary, secondary, offset, limit)
+            chosen = [int(r) for r in window]
             found: dict[int, tuple[Any, ...]] = {}
             names: dict[int, list[str]] = defaultdict(list)
             if chosen:
