@@ -488,3 +488,36 @@ def test_kept_sort_orders_moved_by_each_catch_up_are_the_orders_made_afresh(kg: 
     listed = {m.id for m in index.find(IndexFilter(), limit=1000).models}
     assert index.model_count() == kg.count_models() and set(alive) <= listed
     assert_agrees(kg, index, [ModelFilter(), ModelFilter(kind="slm"), ModelFilter(min_parameters=1_000_000_000)])
+
+
+def test_a_search_ranks_label_hits_first_and_shorter_labels_before_longer(
+    kg: KnowledgeGraph, settings: Settings, store: Store
+) -> None:
+    """GET /models?search= ranks as BM25 does for a phrase found once in each field: a hit in
+    the label before one in the description alone, a short label before a long one, and a long
+    label that also has the phrase in its description before the same label without it; the
+    other sorts still apply when asked for."""
+    template = dict(data.entries(1)[0])
+    template.pop("tasks", None)
+    documents = [
+        dict(template, id="only-described", label="Plain Model", description="a kestrel of a model"),
+        dict(template, id="long-label", label="Kestrel Large Instruct Model Two", parameterCount=9_000_000_000),
+        dict(template, id="short-label", label="Kestrel", parameterCount=1_000_000_000),
+        dict(
+            template,
+            id="long-label-described",
+            label="Kestrel Large Instruct Model One",
+            description="the kestrel that fits on a phone",
+            parameterCount=5_000_000_000,
+        ),
+    ]
+    assert kg.write(entries_from_json(documents), mode=WriteMode.UPSERT).committed
+    with TestClient(create_app(settings, store=store)) as client:
+        ranked = client.get("/models", params={"search": "KESTREL"}).json()["models"]
+        assert [m["id"] for m in ranked] == ["short-label", "long-label-described", "long-label", "only-described"]
+        worst_first = client.get("/models", params={"search": "kestrel", "direction": "desc"}).json()["models"]
+        assert [m["id"] for m in worst_first] == [m["id"] for m in reversed(ranked)]
+        by_size = client.get(
+            "/models", params={"search": "kestrel", "sort": "parameterCount", "direction": "desc"}
+        ).json()["models"]
+        assert [m["id"] for m in by_size] == ["only-described", "long-label", "long-label-described", "short-label"]

@@ -40,7 +40,7 @@ UNKNOWN = 2
 
 _SELECT = (
     "SELECT m.rowid, m.kind, m.licence, m.release_year, m.portable, m.cheap, m.fast, m.open_weights, "
-    "m.parameter_count, m.label_rank, m.release_rank, m.iri_rank FROM model m"
+    "m.parameter_count, m.label_rank, m.release_rank, m.iri_rank, length(m.label) FROM model m"
 )
 _CHUNK = 50_000
 _MOVED_AT_MOST = 1000
@@ -92,6 +92,7 @@ class Columns:
         self.label_rank: Ints = np.zeros(0, dtype=np.int64)
         self.release_rank: Ints = np.zeros(0, dtype=np.int64)
         self.iri_rank: Ints = np.zeros(0, dtype=np.int64)
+        self.label_length: Ints = np.zeros(0, dtype=np.int64)  # a search's relevance (lmkg.readindex)
         self.classes: dict[str, Mask] = {}
         self.dev_model: Ints = np.zeros(0, dtype=np.int64)
         self.dev_name: Ints = np.zeros(0, dtype=np.int64)
@@ -113,7 +114,7 @@ class Columns:
         other.__dict__.update(self.__dict__)
         for name in (
             "alive", "kind", "licence", "year", "size", "label_rank", "release_rank", "iri_rank",
-            "dev_model", "dev_name", "org_model", "org",
+            "label_length", "dev_model", "dev_name", "org_model", "org",
         ):  # fmt: skip
             setattr(other, name, getattr(self, name).copy())
         other.verdicts = {name: array.copy() for name, array in self.verdicts.items()}
@@ -145,6 +146,7 @@ class Columns:
         self.label_rank = grown(self.label_rank, MISSING)
         self.release_rank = grown(self.release_rank, MISSING)
         self.iri_rank = grown(self.iri_rank, MISSING)
+        self.label_length = grown(self.label_length, 0)
         for name in ("portable", "cheap", "fast", "open_weights"):
             self.verdicts[name] = grown(self.verdicts.get(name, np.zeros(0, dtype=np.int8)), UNKNOWN)
         for cls, member in self.classes.items():
@@ -217,6 +219,7 @@ class Columns:
             (11, self.iri_rank),
         ):
             target[ids] = [MISSING if r[column] is None else r[column] for r in rows]
+        self.label_length[ids] = [r[12] or 0 for r in rows]
 
     def _put_children(self, db: Any, where: str) -> None:
         """Class memberships, organisations and developers' names of the rows `where` selects

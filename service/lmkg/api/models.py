@@ -273,7 +273,7 @@ def list_models(
     ] = None,
     sort: Annotated[
         TypingLiteral["label", "parameterCount", "releaseDate", "id", "relevance"] | None,
-        Query(description="label unless searching; relevance (bm25) when searching"),
+        Query(description="label unless searching; relevance (BM25 over label and description) when searching"),
     ] = None,
     direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
     limit: Annotated[int, Query(ge=1, le=1000, description="models per page")] = 50,
