@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -521,3 +522,27 @@ def test_a_search_ranks_label_hits_first_and_shorter_labels_before_longer(
             "/models", params={"search": "kestrel", "sort": "parameterCount", "direction": "desc"}
         ).json()["models"]
         assert [m["id"] for m in by_size] == ["only-described", "long-label", "long-label-described", "short-label"]
+
+
+def test_a_served_index_copies_its_log_back_in_a_thread_of_its_own_not_in_a_write(
+    settings: Settings, store: Store
+) -> None:
+    """SQLite copies its write-ahead log back into the file in the write that fills it past
+    1,000 pages: one POST in ten took 0.6-0.8 s at 100,000 entries. The service leaves that to
+    a thread of the index's own; writes through it then leave the log alone, and the log is
+    still copied back."""
+    with TestClient(create_app(settings, store=store)) as client:
+        assert client.get("/models", params={"limit": 1}).status_code == 200  # after the warm-up
+        kg = client.app.state.kg
+        index = kg.read_index
+        assert index._checkpointer is not None and index._checkpointer.is_alive()
+        before = index.checkpoints
+        documents = [dict(d, id=f"logged-{n}", label=f"Logged {n}") for n, d in enumerate(data.entries(5))]
+        assert kg.write(entries_from_json(documents), mode=WriteMode.UPSERT).committed
+        assert index._db().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        deadline = time.monotonic() + 10
+        while index.checkpoints == before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert index.checkpoints > before, "nothing copied the log back"
+        found = client.get("/models", params={"search": "logged", "limit": 10}).json()
+        assert {m["id"] for m in found["models"]} >= {f"logged-{n}" for n in range(5)}

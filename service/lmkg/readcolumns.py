@@ -263,7 +263,10 @@ class Columns:
         codes = [self.orgs.codes[o] for o in orgs if o in self.orgs.codes]
         if not codes or not len(self.org_model):
             return np.zeros(0, dtype=np.int64)
-        return np.unique(self.org_model[np.isin(self.org, codes)])
+        by = self.org == codes[0] if len(codes) == 1 else np.isin(self.org, codes)
+        chosen = np.zeros(len(self.alive), dtype=bool)  # a mask, not np.unique's sort or hash
+        chosen[self.org_model[by]] = True
+        return np.flatnonzero(chosen)
 
     # -- answering ----------------------------------------------------------------------
 

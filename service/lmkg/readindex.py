@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -211,6 +212,8 @@ _Q_CHANGE_EXISTS = "ASK { GRAPH %s { %s ?p ?o } }"
 
 _BATCH = 500
 """Entries per projection query: a VALUES block of this many IRIs stays a few tens of KB."""
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
@@ -926,8 +929,11 @@ def _searched(db: sqlite3.Connection, filters: IndexFilter) -> Hits | None:
                 "SELECT group_concat(rowid) FROM model_text WHERE model_text MATCH ?", (f"{column} : {phrase}",)
             ).fetchone()
             fields.append(_numbers(found, np.int64))
-        hits = np.union1d(fields[0], fields[1])
-        return hits, (np.isin(hits, fields[0]), np.isin(hits, fields[1]))
+        in_label, in_description = fields  # each in rowid order, as FTS5 gives them
+        if not len(in_description):
+            return in_label, (np.ones(len(in_label), dtype=bool), np.zeros(len(in_label), dtype=bool))
+        hits = np.union1d(in_label, in_description)
+        return hits, (_members(hits, in_label), _members(hits, in_description))
     # Shorter than a trigram: a scan.
     (found,) = db.execute(
         "SELECT group_concat(rowid) FROM model_text "
@@ -935,6 +941,12 @@ def _searched(db: sqlite3.Connection, filters: IndexFilter) -> Hits | None:
         (text, text),
     ).fetchone()
     return _numbers(found, np.int64), None
+
+
+def _members(rows: npt.NDArray[np.int64], of: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    """Which of the sorted `rows` are in the sorted `of` (a binary search, not a hash)."""
+    at = np.searchsorted(of, rows)
+    return (at < len(of)) & (of[np.minimum(at, len(of) - 1)] == rows) if len(of) else np.zeros(len(rows), dtype=bool)
 
 
 def _relevance(
@@ -1041,6 +1053,8 @@ class ReadIndex:
         self._version = 0  # the version the open write transaction stamps its rows with
         self._columns = Columns()
         self._columns_lock = threading.Lock()
+        self._checkpointer: threading.Thread | None = None
+        self.checkpoints = 0  # turns of the background checkpointer that found frames to copy back
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -1059,6 +1073,8 @@ class ReadIndex:
             # One connection a thread: SQLite in WAL mode reads in parallel across them.
             db = sqlite3.connect(self.path, timeout=300, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA synchronous=NORMAL")
+            if self._checkpointer is not None:
+                db.execute("PRAGMA wal_autocheckpoint=0")  # see checkpoint_in_background
             # 512 KB of pages each (SQLite's default is 2 MB): a worker has a connection for
             # each of its request threads (up to 40), and the OS caches the file for all.
             db.execute("PRAGMA cache_size=-512")
@@ -1068,6 +1084,31 @@ class ReadIndex:
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         yield self._db()
+
+    def checkpoint_in_background(self, every: float = 1.0) -> None:
+        """Copy the write-ahead log back into the index file from a thread of its own, every
+        `every` seconds, instead of in the write that fills it past 1,000 pages (SQLite's
+        default): at 100,000 entries that write took 0.6-0.8 s instead of 60 ms, one POST in
+        ten (bench/RESULTS.md, "The fourth pass"). For a long-running service; a command's
+        own connections keep SQLite's default. Connections opened from now on leave the log to
+        this thread, and so does this thread's (the one that opened the index, at start-up)."""
+        if self._checkpointer is not None:
+            return
+        self._checkpointer = threading.Thread(
+            target=self._checkpoint_every, args=(every,), name="lmkg-index-checkpoint", daemon=True
+        )
+        self._db().execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer.start()
+
+    def _checkpoint_every(self, every: float) -> None:
+        while True:
+            time.sleep(every)
+            try:
+                # PASSIVE: as far as readers and writers allow, waiting for neither.
+                _, _, copied = self._db().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                self.checkpoints += int(copied) > 0
+            except sqlite3.Error as exc:  # another worker's checkpoint, say: the next turn
+                log.debug("the read index's checkpoint waits: %s", exc)
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
