@@ -25,6 +25,7 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
@@ -112,18 +113,30 @@ def refusal_message(text: str, *, line_offset: int = 0) -> str:
     return f"SPARQL syntax error at line {int(line) - line_offset}, column {column}: {detail[:2000]}"
 
 
+@lru_cache(maxsize=8192)
+def _uri(value: str) -> URIRef:
+    """An IRI of an answer: the same predicates, classes and graphs come back in every answer,
+    and rdflib checks each IRI it makes (a look-up's 100 terms took 1.2 ms of its 5 ms)."""
+    return URIRef(value)
+
+
+@lru_cache(maxsize=8192)
+def _typed(value: str, datatype: str) -> Literal:
+    return Literal(value, datatype=URIRef(datatype))
+
+
 def term_from_json(binding: Mapping[str, Any]) -> Identifier:
     """An rdflib term from one binding of SPARQL 1.1 Query Results JSON."""
     kind, value = binding["type"], binding["value"]
     if kind == "uri":
-        return URIRef(value)
+        return _uri(value)
     if kind == "bnode":
         return BNode(value)
     if "xml:lang" in binding:
         return Literal(value, lang=binding["xml:lang"])
     datatype = binding.get("datatype")
     if datatype is not None and datatype != _XSD_STRING:
-        return Literal(value, datatype=URIRef(datatype))
+        return _typed(value, datatype)
     # A simple literal and an xsd:string are one term (RDF 1.1); rdflib tells them apart, and
     # Virtuoso types some strings (those with non-ASCII text) where Oxigraph does not.
     return Literal(value)
@@ -468,7 +481,10 @@ class RemoteStore:
         """A query lmkg wrote: the store refusing it is a fault (502), not the client's error
         (400); so is an answer the store cut at a row limit of its own, which would be wrong."""
         try:
-            response = self._query(sparqltext.read(query).with_values(bindings), accept)
+            # Read into tokens only to place bindings: a look-up's query, its terms written
+            # in, was tokenized on every call (1.1 ms of 5 ms at 100,000 entries).
+            text = sparqltext.read(query).with_values(bindings) if bindings else query
+            response = self._query(text, accept)
         except QuerySyntaxError as exc:
             raise StoreFailedError(f"The SPARQL store refused a query of lmkg's own: {exc}") from exc
         cut_at = response.headers.get(RESULT_LIMIT_HEADER)
