@@ -531,7 +531,7 @@ def test_a_served_index_copies_its_log_back_in_a_thread_of_its_own_not_in_a_writ
     1,000 pages: one POST in ten took 0.6-0.8 s at 100,000 entries. The service leaves that to
     a thread of the index's own; writes through it then leave the log alone, and the log is
     still copied back."""
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store, serving=True)) as client:
         assert client.get("/models", params={"limit": 1}).status_code == 200  # after the warm-up
         kg = client.app.state.kg
         index = kg.read_index

@@ -472,10 +472,12 @@ def serve(settings: Settings, *, host: str | None, port: int | None, workers: in
     import uvicorn
 
     from lmkg.api import create_app
+    from lmkg.api.app import SERVING_ENV
     from lmkg.store.checks import require_union_default_graph
     from lmkg.store.server import limit_own_arenas
 
     limit_own_arenas(os.environ)  # before uvicorn's threads (bench/RESULTS.md, memory)
+    os.environ[SERVING_ENV] = "1"  # for the app and every worker (lmkg.api.app.create_app)
     settings = replace(settings, host=host or settings.host, port=port or settings.port)
     server = None
     if not settings.is_remote:

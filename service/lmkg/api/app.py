@@ -226,13 +226,19 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, name="lmkg-parent-watch", daemon=True).start()
 
 
-def _warm_read_index(kg: KnowledgeGraph) -> None:
+SERVING_ENV = "LMKG_SERVING"
+"""Set by `lmkg serve` for its app (and its workers): a process that serves until it ends."""
+
+
+def _warm_read_index(kg: KnowledgeGraph, serving: bool) -> None:
     try:
-        kg.read_index.checkpoint_in_background()
+        if serving:
+            kg.read_index.checkpoint_in_background()
         kg.read_index.warm()
     except Exception as exc:  # the first request that needs the index meets the error
         logging.getLogger(__name__).info("the read index was not loaded ahead: %s", exc)
-    _freeze_what_start_up_made()
+    if serving:
+        _freeze_what_start_up_made()
 
 
 def _freeze_what_start_up_made() -> None:
@@ -241,14 +247,22 @@ def _freeze_what_start_up_made() -> None:
     walked them all, 150,000 objects, and stopped every request for 85-160 ms each time, a few
     times a minute under writes (bench/RESULTS.md, "The fourth pass"). Objects freed by their
     reference count are freed as before; a frozen cycle would stay, and start-up makes none
-    that it drops."""
+    that it drops. Only in `lmkg serve` (SERVING_ENV): a process that makes many apps (the
+    tests) would keep every one of them."""
     gc.collect()
     gc.freeze()
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
-    """Build the lmkg HTTP app; the store opens at start-up (from settings unless given)."""
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, serving: bool | None = None
+) -> FastAPI:
+    """Build the lmkg HTTP app; the store opens at start-up (from settings unless given).
+    `serving`: the app is the one a long-running process serves (default: SERVING_ENV is set,
+    as `lmkg serve` sets it): the read index copies its log back in a thread of its own and
+    what start-up made is frozen out of garbage collection."""
     settings = settings or Settings.from_env()
+    if serving is None:
+        serving = bool(os.environ.get(SERVING_ENV))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -266,7 +280,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.kg = kg
         app.state.store_counts = StoreCounts(kg)  # /health's, made beside the requests
         # The read index's columns load in the background: seconds at 1M entries.
-        threading.Thread(target=_warm_read_index, args=(kg,), name="lmkg-warm-index", daemon=True).start()
+        threading.Thread(
+            target=_warm_read_index, args=(kg, serving), name="lmkg-warm-index", daemon=True
+        ).start()
         app.state.response_cache = ResponseCache(settings.cache_entries)
         try:
             yield
