@@ -11,7 +11,7 @@ import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from rdflib import Literal
 from rdflib.namespace import RDFS
@@ -143,28 +143,32 @@ MAX_POINTS = 1500
 
 
 @router.get("/ui/charts", response_model=ChartData)
-def read_chart_data(kg: KGDep) -> ChartData:
+def read_chart_data(kg: KGDep) -> Response:
     """Models with a size and a release date, by kind, sampled past MAX_POINTS and counted in
-    bins; counts per kind and year. Aggregated by the read index (lmkg.readindex)."""
+    bins; counts per kind and year. Aggregated by the read index (lmkg.readindex); the body is
+    ChartData written at once (1,500 points made into pydantic models and checked again cost
+    a fifth of the answer)."""
     charts = kg.read_index.charts(max_points=MAX_POINTS)
-    points = [
-        ChartPoint(
-            id=p.id, label=p.label, kind=p.kind, parameterCount=p.parameter_count, releaseDate=p.release_date
-        )
-        for p in charts.points
-    ]
-    bins = [ChartBin(year=b[0], decade=b[1], kind=b[2], models=b[3]) for b in charts.bins]
-    per_year = [YearCount(year=year, kind=kind, models=count) for year, kind, count in charts.per_year]
     threshold = kg.ontology.value(LMKG.ModelUnderSizeThreshold, LMKG.thresholdParameters)
     if not isinstance(threshold, Literal):
         raise NotFoundError("The ontology gives lmkg:ModelUnderSizeThreshold no lmkg:thresholdParameters.")
-    return ChartData(
-        threshold=int(threshold.toPython()),
-        points=points,
-        pointsTotal=charts.points_total,
-        bins=bins,
-        perYear=per_year,
-    )
+    body = {
+        "threshold": int(threshold.toPython()),
+        "points": [
+            {
+                "id": p.id,
+                "label": p.label,
+                "kind": p.kind,
+                "parameterCount": int(p.parameter_count),
+                "releaseDate": str(p.release_date),
+            }
+            for p in charts.points
+        ],
+        "pointsTotal": int(charts.points_total),
+        "bins": [{"year": int(y), "decade": int(d), "kind": str(k), "models": int(n)} for y, d, k, n in charts.bins],
+        "perYear": [{"year": int(y), "kind": str(k), "models": int(n)} for y, k, n in charts.per_year],
+    }
+    return JSONResponse(body)
 
 
 @router.get("/ui/queries/{name}", response_model=BoundQuery)
