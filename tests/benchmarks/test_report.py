@@ -143,3 +143,19 @@ def test_report_puts_uncached_and_after_write_first_and_judges_issue_14(tmp_path
     memory = next(v for k, v in targets.items() if k.startswith("resident memory"))
     assert memory[0].strip() == "450 MB" and memory[1].strip() == "**no**"
     assert "| **all of lmkg** | **450** (just after a restart: 200) |" in text
+
+
+def test_side_by_side_ratios_say_how_many_times_better_the_new_code_is() -> None:
+    """bench.ab's table: a time that halves and a rate that grows by half are both better
+    (2.00x and 1.50x); a time that doubles is worse (0.50x). Medians of each version's runs."""
+    from bench.ab import table
+
+    text = table(
+        {
+            "old": [{"page": 10.0, "mixed_rps": 100.0, "charts": 30.0}, {"page": 12.0, "mixed_rps": 90.0, "charts": 30.0}],
+            "new": [{"page": 5.0, "mixed_rps": 150.0, "charts": 60.0}, {"page": 6.0, "mixed_rps": 142.5, "charts": 60.0}],
+        }
+    )
+    assert "| page | 11.0 | 5.5 | 2.00x |" in text
+    assert "| mixed_rps | 95.0 | 146.2 | 1.54x |" in text
+    assert "| charts | 30.0 | 60.0 | 0.50x |" in text
