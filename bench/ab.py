@@ -127,8 +127,8 @@ def table(results: dict[str, list[dict[str, float]]]) -> str:
     for name in results["new"][0]:
         old = statistics.median(r[name] for r in results["old"])
         new = statistics.median(r[name] for r in results["new"])
-        better = (old / new if LOWER_IS_BETTER.get(name, True) else new / old) if old and new else 0.0
-        rows.append(f"| {name} | {old:,.1f} | {new:,.1f} | {better:.2f}x |")
+        better = (old / new if LOWER_IS_BETTER.get(name, True) else new / old) if old and new else None
+        rows.append(f"| {name} | {old:,.1f} | {new:,.1f} | {'' if better is None else f'{better:.2f}x'} |")
     return "\n".join(rows) + "\n\nratio: how many times better the new code is (above 1: better).\n"
 
 
