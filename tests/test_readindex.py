@@ -497,17 +497,19 @@ def test_a_search_ranks_label_hits_first_and_shorter_labels_before_longer(
     """GET /models?search= ranks as BM25 does for a phrase found once in each field: a hit in
     the label before one in the description alone, a short label before a long one, and a long
     label that also has the phrase in its description before the same label without it; the
-    other sorts still apply when asked for."""
+    other sorts still apply when asked for. The labels sort the other way round by name, so
+    ranking by label order instead of relevance fails; the two long labels are of one length,
+    so only the description tells them apart."""
     template = dict(data.entries(1)[0])
     template.pop("tasks", None)
     documents = [
-        dict(template, id="only-described", label="Plain Model", description="a kestrel of a model"),
-        dict(template, id="long-label", label="Kestrel Large Instruct Model Two", parameterCount=9_000_000_000),
-        dict(template, id="short-label", label="Kestrel", parameterCount=1_000_000_000),
+        dict(template, id="only-described", label="Aardvark", description="a kestrel of a model"),
+        dict(template, id="long-label", label="Kestrel Large Instruct Model Alfa", parameterCount=9_000_000_000),
+        dict(template, id="short-label", label="Tiny Kestrel", parameterCount=1_000_000_000),
         dict(
             template,
             id="long-label-described",
-            label="Kestrel Large Instruct Model One",
+            label="Kestrel Large Instruct Model Zeta",
             description="the kestrel that fits on a phone",
             parameterCount=5_000_000_000,
         ),
@@ -516,6 +518,8 @@ def test_a_search_ranks_label_hits_first_and_shorter_labels_before_longer(
     with TestClient(create_app(settings, store=store)) as client:
         ranked = client.get("/models", params={"search": "KESTREL"}).json()["models"]
         assert [m["id"] for m in ranked] == ["short-label", "long-label-described", "long-label", "only-described"]
+        by_name = client.get("/models", params={"search": "kestrel", "sort": "label"}).json()["models"]
+        assert [m["id"] for m in by_name] == [m["id"] for m in reversed(ranked)]
         worst_first = client.get("/models", params={"search": "kestrel", "direction": "desc"}).json()["models"]
         assert [m["id"] for m in worst_first] == [m["id"] for m in reversed(ranked)]
         by_size = client.get(
