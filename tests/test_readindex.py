@@ -10,6 +10,7 @@ import random
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +22,12 @@ from bench import data
 from fastapi.testclient import TestClient
 
 from lmkg.api.app import create_app
+from lmkg.api.models import model_document
 from lmkg.api.queries import run_named
 from lmkg.config import Settings
 from lmkg.entries import entries_from_json
 from lmkg.knowledge import KnowledgeGraph, WriteMode
+from lmkg.lookup import json_bytes
 from lmkg.models_query import SORT_KEYS, ModelFilter, capability_classes, find_models
 from lmkg.readindex import IndexFilter, ReadIndex, index_path
 from lmkg.store import Store, open_store
@@ -110,6 +113,20 @@ def assert_agrees(kg: KnowledgeGraph, index: ReadIndex, filters: list[ModelFilte
     assert matched >= len(filters) * 3  # most questions have answers: agreement on nothing proves nothing
 
 
+def assert_documents_agree(kg: KnowledgeGraph, index: ReadIndex) -> None:
+    """Each entry's look-up document in the index is, byte for byte, the one read from the
+    store (lmkg.lookup.entry_inferred_claims); an id with no entry has none."""
+    ids = [m.id for m in index.find(IndexFilter(), limit=1000).models]
+    assert len(ids) == kg.count_models()
+    claims = 0
+    for model_id in ids:
+        expected = model_document(kg, model_id)
+        assert index.document(model_id) == json_bytes(expected), model_id
+        claims += bool(expected["sourceClaims"])
+    assert claims  # the seeded examples' claims are among them
+    assert index.document("no-such-model") is None
+
+
 _HISTORY = ("label_rank", "release_rank", "iri_rank", "version")
 """The model table's last columns: sort ranks (a rank between two neighbours) and versions
 (one a write) depend on the order of writes; the order the ranks give is what assert_agrees
@@ -131,6 +148,7 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "text": sorted(
                 (iri[r], label, d) for r, label, d in db.execute("SELECT rowid, * FROM model_text")
             ),
+            "document": sorted((iri[m], zlib.decompress(b)) for m, b in db.execute("SELECT * FROM document")),
         }
     return content
 
@@ -188,14 +206,17 @@ def test_index_agrees_with_the_store_after_writes_deletes_and_a_rebuild(
     kg, documents, rng = seeded
     filters = _filters(kg, documents)
     assert_agrees(kg, kg.read_index, filters)
+    assert_documents_agree(kg, kg.read_index)
     alive = _mutate(kg, documents, rng)
     index = kg.read_index
     assert index.model_count() == kg.count_models()
     assert_agrees(kg, index, filters)
+    assert_documents_agree(kg, index)
     written = _rows(index.path)
     assert kg.reindex() == kg.count_models()
     assert _rows(index.path) == written  # the write path and a rebuild give the same rows
     assert_agrees(kg, kg.read_index, filters)
+    assert_documents_agree(kg, kg.read_index)
     assert {d["id"] for d in alive} <= {m.id for m in kg.read_index.find(IndexFilter(), limit=1000).models}
 
 
@@ -224,6 +245,39 @@ def test_a_sparql_update_is_in_the_next_read(
         after = client.get("/models", params={"search": "renamed by sparql"}).json()
         assert [m["id"] for m in after["models"]] == [target]
     assert_agrees(kg, kg.read_index, _filters(kg, documents)[:6])
+
+
+def test_a_look_up_is_the_indexs_document_and_a_write_is_in_the_next_one(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random], settings: Settings, store: Store
+) -> None:
+    kg, documents, _ = seeded
+    model_id = str(documents[7]["id"])
+    with TestClient(create_app(settings, store=store)) as client:
+        answer = client.get(f"/models/{model_id}", headers={"Cache-Control": "no-cache"})
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == kg.read_index.document(model_id) == json_bytes(model_document(kg, model_id))
+        # The route reads the index's copy, not the store: a copy changed in the file is what it sends.
+        with sqlite3.connect(kg.read_index.path) as db:
+            db.execute(
+                "UPDATE document SET body = ? WHERE model = (SELECT rowid FROM model WHERE id = ?)",
+                (zlib.compress(b'{"marked":true}'), model_id),
+            )
+        marked = client.get(f"/models/{model_id}", headers={"Cache-Control": "no-cache"})
+        assert marked.json() == {"marked": True}
+        changed = {**documents[7], "label": "Renamed Through PUT", "parameterCount": 90_000_000_000}
+        changed["kind"] = "llm"
+        put = client.put(f"/models/{model_id}", json=changed, headers={"Authorization": f"Bearer {settings.token}"})
+        assert put.status_code == 200, put.text
+        after = client.get(f"/models/{model_id}", headers={"Cache-Control": "no-cache"}).json()
+        assert after["label"] == "Renamed Through PUT"
+        assert after["inferred"]["sizeClass"] == "over-threshold"
+        assert after == put.json()
+        assert client.delete(
+            f"/models/{model_id}", headers={"Authorization": f"Bearer {settings.token}"}
+        ).status_code in (200, 204)
+        assert client.get(f"/models/{model_id}").status_code == 404
+        assert kg.read_index.document(model_id) is None
 
 
 def test_models_route_answers_from_the_index_with_facets_and_unknown(

@@ -4,9 +4,10 @@
 DERIVED STATE. The store (entry graphs and the inferred graph) is the source of truth; this
 index is a copy of what GET /models lists, filters, sorts, searches and counts, in a form
 built for those questions (B-tree indexes per sort key, an FTS5 table for search, child
-tables for developers and classes). It is never written from request bodies: every row is
-computed by `project`, which queries the store for the entries named (or for all of them),
-so the write path and a rebuild give identical rows.
+tables for developers and classes, and each entry's look-up document, the JSON of
+GET /models/{id}, compressed). It is never written from request bodies: every row is
+computed by `project`, and every document by lmkg.lookup.documents, which query the store for
+the entries named (or for all of them), so the write path and a rebuild give identical rows.
 
 Who answers what (chosen by measurement, bench/RESULTS.md "The read index"): each worker
 holds the filtered and sorted columns in memory (lmkg.readcolumns: masks, partitions and
@@ -61,6 +62,7 @@ import sqlite3
 import threading
 import time
 import uuid
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -79,6 +81,7 @@ from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
+from lmkg.lookup import Select, documents
 from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
 from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, ordered_page, page
 from lmkg.store import Store
@@ -90,6 +93,7 @@ from lmkg.vocab import (
     LMKG,
     ORG,
     model_id_of,
+    model_iri,
 )
 
 LOOKBACK_NS = 60 * 1_000_000_000
@@ -215,7 +219,7 @@ _BATCH = 500
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
 
 _SCHEMA = """
@@ -263,6 +267,7 @@ CREATE INDEX IF NOT EXISTS model_class_class ON model_class (class, model);
 CREATE INDEX IF NOT EXISTS model_class_model ON model_class (model);
 CREATE TABLE IF NOT EXISTS lineage (model INTEGER NOT NULL, relation TEXT NOT NULL, target TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS lineage_model ON lineage (model);
+CREATE TABLE IF NOT EXISTS document (model INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS applied_change (change TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS model_text USING fts5(label, description, tokenize='trigram');
 """
@@ -1192,6 +1197,7 @@ class ReadIndex:
         changes = _changes_since(self.store, since, now + LOOKBACK_NS)
         rows, orgs = project(self.store, None)
         self.fill(db, rows, orgs)
+        self._write_documents(db, list(rows), partial(select_tsv, self.store))
         db.executemany(
             "INSERT OR IGNORE INTO applied_change (change, at) VALUES (?, ?)",
             changes,
@@ -1215,6 +1221,7 @@ class ReadIndex:
             "applied_change",
             "model_text",
             "removed",
+            "document",
         ):
             db.execute(f"DELETE FROM {table}")
         values = [row.values() for row in rows.values()]
@@ -1300,6 +1307,7 @@ class ReadIndex:
             for table, column in (("developer", "model"), ("model_class", "model"), ("lineage", "model")):
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model_text WHERE rowid IN ({row_marks})", ids)
+            db.execute(f"DELETE FROM document WHERE model IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model WHERE rowid IN ({row_marks})", ids)
         now = time.time_ns()
         db.executemany(
@@ -1316,6 +1324,7 @@ class ReadIndex:
             for column in _RANKED:
                 v[column] = place_rank(db, column, v[_RANKED[column][1]], self._version)
             self._insert(db, [rows[v["iri"]]], [v])
+        self._write_documents(db, sorted(rows), self.store.select)
         # Labels of organisations no entry names any more go; the others are read afresh.
         for org in sorted(old_orgs | set(orgs)):
             if org not in old_orgs:
@@ -1331,6 +1340,20 @@ class ReadIndex:
                     for r in self.store.select(_Q_ORG_LABELS % {"values": _values("org", [URIRef(org)])})
                 }
         self._replace_org_labels(db, orgs)
+
+    @staticmethod
+    def _write_documents(db: sqlite3.Connection, iris: Sequence[str], select: Select) -> None:
+        """Read the look-up documents of the indexed entries `iris` from the store
+        (lmkg.lookup.documents, with `select`) and keep each beside its row, compressed."""
+        for start in range(0, len(iris), _BATCH):
+            part = list(iris[start : start + _BATCH])
+            marks = ",".join("?" * len(part))
+            rowids = dict(db.execute(f"SELECT iri, rowid FROM model WHERE iri IN ({marks})", part))
+            found = documents(select, [URIRef(i) for i in part])
+            db.executemany(
+                "INSERT OR REPLACE INTO document (model, body) VALUES (?, ?)",
+                [(rowids[i], zlib.compress(body, 1)) for i, body in found.items() if i in rowids],
+            )
 
     @staticmethod
     def _replace_org_labels(db: sqlite3.Connection, orgs: Mapping[str, set[str]]) -> None:
@@ -1696,6 +1719,15 @@ class ReadIndex:
                 ordered = sorted(counted.items())
             facets[name] = dict(ordered)
         return {key: facets[key] for key in ("kind", "developer", "license", "year", *sorted(verdicts))}
+
+    def document(self, model_id: str) -> bytes | None:
+        """The JSON of GET /models/{id} as this index keeps it for the entry `model_id` (None:
+        it keeps none under that id); read in one statement, so from one snapshot."""
+        found = self._db().execute(
+            "SELECT d.body FROM model m JOIN document d ON d.model = m.rowid WHERE m.iri = ?",
+            (str(model_iri(model_id)),),
+        ).fetchone()
+        return zlib.decompress(found[0]) if found is not None else None
 
     def model_count(self) -> int:
         return int(self._db().execute("SELECT count(*) FROM model").fetchone()[0])

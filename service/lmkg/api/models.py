@@ -13,9 +13,10 @@ from typing import Annotated, Any
 from typing import Literal as TypingLiteral
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
@@ -27,24 +28,21 @@ from lmkg.entries import (
     Entry,
     entry_from_json,
     entry_from_rdf,
-    entry_to_json,
     parse_json,
     parse_rdf,
     valid_model_id,
 )
 from lmkg.errors import NotFoundError
-from lmkg.evidence import TRAITS, Verdict, verdicts_from_inferred
+from lmkg.evidence import TRAITS, Verdict
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode
+from lmkg.lookup import entry_inferred_claims, inferred_summary, model_json
 from lmkg.models_query import (
-    CLAIMS_PATTERN,
     capability_classes,
-    claims_from_rows,
     source_claims,
 )
 from lmkg.readindex import IndexFilter
 from lmkg.readindex import Verdict as VerdictFilter
-from lmkg.store.sparqltext import iri, values_clause
-from lmkg.vocab import GRAPH_INFERRED, GRAPH_SOURCE_NS, LMKG, PREFIXES, model_graph, model_iri
+from lmkg.vocab import GRAPH_INFERRED, PREFIXES, model_graph, model_iri
 
 router = APIRouter(tags=["models"])
 
@@ -150,7 +148,8 @@ class ModelEntry(BaseModel):
     recordedAt: str | None = None
     inferred: Inferred
     verdicts: dict[str, VerdictOut] = Field(
-        default={}, description="portable, cheapToFineTune and fast: each verdict's value and the evidence it rests on"
+        default={},
+        description="portable, cheapToFineTune and fast: each verdict's value and the evidence it rests on",
     )
     sourceClaims: list[SourceClaimOut] = []
 
@@ -243,49 +242,79 @@ def _links(request: Request, total: int, limit: int, offset: int) -> str:
     return ", ".join(links)
 
 
-@router.get("/models", response_model=ModelList)
-def list_models(
-    request: Request,
-    kg: KGDep,
-    kind: Annotated[
-        TypingLiteral["llm", "slm", "unknown"] | None,
-        Query(description="llm or slm, as the source classifies it; unknown: neither a category nor a size is known"),
-    ] = None,
-    portable: Annotated[
-        str | None, Query(description="true, false or unknown: the portability verdict")
-    ] = None,
-    cheapToFineTune: Annotated[
-        str | None, Query(description="true, false or unknown: the fine-tuning cost verdict")
-    ] = None,
-    fast: Annotated[str | None, Query(description="true, false or unknown: the real-time verdict")] = None,
-    developer: Annotated[
-        str | None, Query(max_length=200, description="organisation name or id, any case")
-    ] = None,
-    capability: Annotated[
-        str | None, Query(description="a class name, e.g. FitsLaptopAt4Bit, VersatileModel")
-    ] = None,
-    minParameters: Annotated[int | None, Query(ge=0, description="at least this many parameters")] = None,
-    maxParameters: Annotated[int | None, Query(ge=0, description="at most this many parameters")] = None,
-    openWeights: Annotated[str | None, Query(description="true or false")] = None,
-    search: Annotated[
-        str | None, Query(max_length=200, description="text in label or description, any case")
-    ] = None,
-    sort: Annotated[
-        TypingLiteral["label", "parameterCount", "releaseDate", "id", "relevance"] | None,
-        Query(description="label unless searching; relevance (BM25 over label and description) when searching"),
-    ] = None,
-    direction: Annotated[TypingLiteral["asc", "desc"], Query()] = "asc",
-    limit: Annotated[int, Query(ge=1, le=1000, description="models per page")] = 50,
-    offset: Annotated[int | None, Query(ge=0, le=MAX_OFFSET, description="models to skip")] = None,
-    page: Annotated[
-        int | None, Query(ge=1, le=MAX_OFFSET // 1000, description="page number from 1, instead of offset")
-    ] = None,
-    facets: Annotated[
-        bool, Query(description="add counts per kind, developer, licence, year and verdict")
-    ] = False,
-) -> Response:
+class ModelQuery(BaseModel):
+    """The query parameters of GET /models, read by the route itself (`_model_query`): as
+    FastAPI parameters, their checks cost 0.5 ms of a 2.5 ms page at 100,000 entries
+    (bench/RESULTS.md, "The fifth pass"). OpenAPI describes them from this model."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: TypingLiteral["llm", "slm", "unknown"] | None = Field(
+        None, description="llm or slm, as the source classifies it; unknown: neither a category nor a size is known"
+    )
+    portable: str | None = Field(None, description="true, false or unknown: the portability verdict")
+    cheapToFineTune: str | None = Field(None, description="true, false or unknown: the fine-tuning cost verdict")
+    fast: str | None = Field(None, description="true, false or unknown: the real-time verdict")
+    developer: str | None = Field(None, max_length=200, description="organisation name or id, any case")
+    capability: str | None = Field(None, description="a class name, e.g. FitsLaptopAt4Bit, VersatileModel")
+    minParameters: int | None = Field(None, ge=0, description="at least this many parameters")
+    maxParameters: int | None = Field(None, ge=0, description="at most this many parameters")
+    openWeights: str | None = Field(None, description="true or false")
+    search: str | None = Field(None, max_length=200, description="text in label or description, any case")
+    sort: TypingLiteral["label", "parameterCount", "releaseDate", "id", "relevance"] | None = Field(
+        None, description="label unless searching; relevance (BM25 over label and description) when searching"
+    )
+    direction: TypingLiteral["asc", "desc"] = "asc"
+    limit: int = Field(50, ge=1, le=1000, description="models per page")
+    offset: int | None = Field(None, ge=0, le=MAX_OFFSET, description="models to skip")
+    page: int | None = Field(
+        None, ge=1, le=MAX_OFFSET // 1000, description="page number from 1, instead of offset"
+    )
+    facets: bool = Field(False, description="add counts per kind, developer, licence, year and verdict")
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    """OpenAPI's parameter objects for the fields of `model`, each an optional query parameter."""
+    properties = model.model_json_schema()["properties"]
+    parameters = []
+    for name, schema in properties.items():
+        parameter: dict[str, Any] = {"name": name, "in": "query", "required": False, "schema": schema}
+        if "description" in schema:
+            parameter["description"] = schema["description"]
+        parameters.append(parameter)
+    return parameters
+
+
+def _model_query(request: Request) -> ModelQuery:
+    """The request's query parameters as ModelQuery (the last of a repeated one, as FastAPI
+    takes it); a 422 naming each bad one, as FastAPI's own check gives it."""
+    try:
+        return ModelQuery.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+@router.get(
+    "/models",
+    response_model=ModelList,
+    openapi_extra={"parameters": _query_parameters(ModelQuery)},
+    responses={
+        422: {
+            "description": "A query parameter is not valid: the answer names each one.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    },
+)
+def list_models(request: Request) -> Response:
     """List models with filters, sorting and pagination (Link and X-Total-Count headers),
     answered from the read index (lmkg.readindex)."""
+    kg: KnowledgeGraph = request.app.state.kg
+    query = _model_query(request)
+    kind, portable, cheapToFineTune, fast = query.kind, query.portable, query.cheapToFineTune, query.fast
+    developer, capability, search, sort = query.developer, query.capability, query.search, query.sort
+    minParameters, maxParameters, openWeights = query.minParameters, query.maxParameters, query.openWeights
+    direction, limit, offset, page, facets = query.direction, query.limit, query.offset, query.page, query.facets
     if offset is not None and page is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "Give 'offset' or 'page', not both.")
     start = (page - 1) * limit if page is not None else offset or 0
@@ -331,29 +360,6 @@ def list_models(
 # -- one model -----------------------------------------------------------------------
 
 
-def _verdict_of(member: set[URIRef], yes: URIRef, no: URIRef) -> bool | None:
-    return True if yes in member else False if no in member else None
-
-
-def inferred_summary(classes: list[URIRef], *, members_of: set[URIRef] | None = None) -> dict[str, Any]:
-    """The `inferred` object: the inferred classes, and the flags read from every class the model is in."""
-    member = set(classes) | (members_of or set())
-    size = (
-        "under-threshold"
-        if LMKG.ModelUnderSizeThreshold in member
-        else "over-threshold"
-        if LMKG.ModelOverSizeThreshold in member
-        else None
-    )
-    return {
-        "classes": [str(c) for c in sorted(classes)],
-        "portable": _verdict_of(member, LMKG.PortableModel, LMKG.NonPortableModel),
-        "cheapToFineTune": _verdict_of(member, LMKG.CheapToFineTuneModel, LMKG.CostlyToFineTuneModel),
-        "fast": _verdict_of(member, LMKG.RealTimeCapableModel, LMKG.NotRealTimeCapableModel),
-        "sizeClass": size,
-    }
-
-
 def _not_found(model_id: str) -> NotFoundError:
     return NotFoundError(
         f"There is no model with id '{model_id}'. GET /models lists the models "
@@ -368,54 +374,14 @@ def _entry_graph(kg: KnowledgeGraph, model_id: str) -> Graph:
         raise _not_found(model_id) from None
 
 
-_ENTRY_INFERRED_CLAIMS = """PREFIX lmkg: %(lmkg)s
-SELECT ?s ?p ?o ?class ?vs ?vp ?vo ?about ?text ?claimedKind ?curatorNote WHERE {
-  { %(entry)s GRAPH ?entry { ?s ?p ?o } }
-  UNION { %(inferred)s GRAPH ?inferred { ?model a ?class } }
-  UNION { %(inferred)s GRAPH ?inferred { ?model lmkg:hasVerdict ?vs . ?vs ?vp ?vo } }
-  UNION { %(claims)s %(pattern)s }
-}
-"""
-
-
 def _entry_inferred_claims(
     kg: KnowledgeGraph, model_id: str
 ) -> tuple[Graph, list[URIRef], list[dict[str, Any]], dict[str, Verdict]]:
-    """An entry's graph, its inferred classes and the source's claims about it, read by one
-    query (one snapshot of the store, and one round trip to the engine): read apart, a write in
-    between paired one version's facts with another's classes.
-
-    The bindings sit inside each branch of the UNION: bound once at the start of WHERE,
-    Oxigraph evaluated the branches unbound and joined: 15 ms a look-up at 1,000 entries,
-    against 0.1 ms.
-    """
-    model = model_iri(model_id)
-    query = _ENTRY_INFERRED_CLAIMS % {
-        "lmkg": iri(str(LMKG)),
-        "entry": values_clause({"entry": model_graph(model_id)}),
-        "inferred": values_clause({"inferred": GRAPH_INFERRED, "model": model}),
-        "claims": values_clause({"model": model, "sourceGraphs": URIRef(str(GRAPH_SOURCE_NS))}),
-        "pattern": CLAIMS_PATTERN,
-    }
-    rows = kg.store.select(query)
-    # A small graph read once: rdflib's SimpleMemory store adds triples at twice the speed of
-    # the default one, which also indexes contexts.
-    graph = Graph(store="SimpleMemory")
-    verdict_graph = Graph(store="SimpleMemory")
-    classes: set[URIRef] = set()
-    for row in rows:  # a row is one fact of the entry, one inferred class, a verdict's, or one claim
-        if "s" in row:
-            graph.add((row["s"], row["p"], row["o"]))
-        elif "vs" in row:
-            verdict_graph.add((model, LMKG.hasVerdict, row["vs"]))
-            verdict_graph.add((row["vs"], row["vp"], row["vo"]))
-        found = row.get("class")
-        if isinstance(found, URIRef):
-            classes.add(found)
+    """lmkg.lookup.entry_inferred_claims, with a 404 for a model that has no entry."""
+    graph, classes, claims, verdicts = entry_inferred_claims(kg.store, model_id)
     if not len(graph):
         raise _not_found(model_id)
-    claims = [claim.as_json() for claim in claims_from_rows(rows)]
-    return graph, sorted(classes), claims, verdicts_from_inferred(verdict_graph, model)
+    return graph, classes, claims, verdicts
 
 
 def _entry_and_inferred(kg: KnowledgeGraph, model_id: str) -> tuple[Graph, list[URIRef]]:
@@ -447,14 +413,13 @@ def model_document(
     else:
         inferred = written.classification.inferred if written.classification is not None else ()
         graph, classes, found = written.entry.graph, sorted(inferred), written.verdicts
-        classes = sorted(set(classes) | {t.yes if v.value else t.no for t in TRAITS if (v := found[t.name]).value is not None})
-    subject = model_iri(model_id)
-    document = entry_to_json(graph, subject)
-    asserted = {t for t in graph.objects(subject, RDF.type) if isinstance(t, URIRef)}
-    document["inferred"] = inferred_summary(classes, members_of=asserted)
-    document["verdicts"] = {name: verdict.as_json() for name, verdict in found.items()}
-    document["sourceClaims"] = claims if claims is not None else _claims(kg, model_id)
-    return document
+        classes = sorted(
+            set(classes)
+            | {t.yes if v.value else t.no for t in TRAITS if (v := found[t.name]).value is not None}
+        )
+    return model_json(
+        model_id, graph, classes, found, claims if claims is not None else _claims(kg, model_id)
+    )
 
 
 def _rdf_body(kg: KnowledgeGraph, model_id: str, media_type: str) -> bytes:
@@ -507,11 +472,17 @@ def _negotiate(request: Request) -> str:
 
 
 def _negotiated(kg: KnowledgeGraph, model_id: str, media_type: str) -> Response:
-    """The entry in `media_type` (lmkg.api.cache keeps the answer while the store is unchanged)."""
+    """The entry in `media_type` (lmkg.api.cache keeps the answer while the store is unchanged):
+    JSON from the read index, RDF from the store."""
     if media_type in RDF_MEDIA_TYPES:
         return Response(
             _rdf_body(kg, model_id, media_type), media_type=media_type, headers={"Vary": "Accept"}
         )
+    # The read index keeps each entry's document (lmkg.lookup), written with the entry; a
+    # model it has no row for (or an id of none) is read from the store, which gives the 404.
+    kept = kg.read_index.document(model_id)
+    if kept is not None:
+        return Response(kept, media_type="application/json", headers={"Vary": "Accept"})
     return JSONResponse(model_document(kg, model_id), headers={"Vary": "Accept"})
 
 
