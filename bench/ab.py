@@ -10,7 +10,8 @@ the median of each figure for both and their ratio, and writes them as JSON.
 
 The older revision runs from a git worktree (put on sys.path ahead of the installed package)
 with this environment's packages; `--old-without httptools,uvloop` hides packages from it,
-as when it shipped without them.
+as when it shipped without them; `--old-index FILE` gives it a read index of its own schema
+(an index of another schema is emptied and rebuilt at start, minutes at 100k).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def one_client(base: str, paths: list[str], seconds: float) -> float:
 
 
 def model_ids(store: Path, count: int = 5000) -> list[str]:
-    index = Path(f"{store}.readindex.sqlite")
+    index = Path(f"{store}.readindex.sqlite")  # the model table is the same in every schema
     with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
         return [r[0] for r in db.execute("SELECT id FROM model ORDER BY rowid LIMIT ?", (count,))]
 
@@ -93,12 +94,19 @@ def measure(target: Target, ids: list[str], *, seconds: float, mixed_seconds: fl
 
 
 def run_one(
-    store: Path, workdir: Path, env: dict[str, str], *, workers: int, seconds: float, mixed_seconds: float
+    store: Path,
+    index: Path,
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    workers: int,
+    seconds: float,
+    mixed_seconds: float,
 ) -> dict[str, float]:
     work = Path(tempfile.mkdtemp(prefix="ab-", dir=workdir))
     try:
         shutil.copytree(store, work / "s")
-        shutil.copy(f"{store}.readindex.sqlite", f"{work / 's'}.readindex.sqlite")
+        shutil.copy(index, f"{work / 's'}.readindex.sqlite")
         target = start_lmkg(work / "s", work, workers=workers, env_extra=env)
         try:
             return measure(target, model_ids(store), seconds=seconds, mixed_seconds=mixed_seconds)
@@ -140,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="`lmkg serve --workers` for both")
     parser.add_argument("--seconds", type=float, default=3.0, help="per request, one client")
     parser.add_argument("--mixed-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--old-index",
+        type=Path,
+        default=None,
+        help="the old code's read index file, when its schema differs (default: the store's)",
+    )
     parser.add_argument("--old-without", default="", help="comma-separated packages hidden from the old code")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=Path("ab-results.json"))
@@ -151,8 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for number in range(args.rounds):
             for version in ("old", "new") if number % 2 == 0 else ("new", "old"):
+                own = Path(f"{args.store}.readindex.sqlite")
                 figures = run_one(
                     args.store,
+                    args.old_index if version == "old" and args.old_index else own,
                     workdir,
                     envs[version],
                     workers=args.workers,
