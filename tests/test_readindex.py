@@ -280,6 +280,24 @@ def test_a_look_up_is_the_indexs_document_and_a_write_is_in_the_next_one(
         assert kg.read_index.document(model_id) is None
 
 
+def test_facet_counts_from_the_columns_are_sqlites_after_writes(
+    seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random],
+) -> None:
+    """The columns count facets their own way (lmkg.readcolumns); SQLite's GROUP BY over the
+    same rows (find_in_sqlite) is the reference, for every filter, before and after writes."""
+    kg, documents, rng = seeded
+    filters = [IndexFilter.of(f) for f in _filters(kg, documents)]
+    for _ in range(2):
+        index = kg.read_index
+        counted = 0
+        for index_filter in filters:
+            found = index.find(index_filter, limit=1, facets=True)
+            assert found.facets == index.find_in_sqlite(index_filter, limit=1, facets=True).facets, index_filter
+            counted += found.total > 0
+        assert counted > len(filters) // 2
+        _mutate(kg, documents, rng)
+
+
 def test_models_route_answers_from_the_index_with_facets_and_unknown(
     seeded: tuple[KnowledgeGraph, list[dict[str, Any]], random.Random], settings: Settings, store: Store
 ) -> None:

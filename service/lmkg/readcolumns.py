@@ -364,20 +364,22 @@ class Columns:
         """Counts per value of each facet among `rows`, as the SQLite answer had them."""
         out: dict[str, dict[str, int]] = {}
 
-        def counted(values: Ints, codes: Codes) -> dict[str | None, int]:
-            counts = np.bincount(values, minlength=len(codes.values))
-            return {codes.values[i]: int(n) for i in np.flatnonzero(counts) for n in (counts[i],)}
-
-        kinds = counted(self.kind[rows], self.kinds)
-        out["kind"] = dict(sorted((str(k), n) for k, n in kinds.items()))
         selected = np.zeros(len(self.alive), dtype=bool)
         selected[rows] = True
+
+        def counted(column: Ints, codes: Codes) -> dict[str | None, int]:
+            counts = _counts(column, selected, rows, len(codes.values))
+            return {codes.values[i]: int(n) for i in np.flatnonzero(counts) for n in (counts[i],)}
+
+        kinds = counted(self.kind, self.kinds)
+        out["kind"] = dict(sorted((str(k), n) for k, n in kinds.items()))
         on = selected[self.dev_model] if len(self.dev_model) else np.zeros(0, dtype=bool)
-        developers = counted(self.dev_name[on], self.names)
+        by_name = np.bincount(self.dev_name[on], minlength=len(self.names.values))
+        developers = {self.names.values[i]: int(by_name[i]) for i in np.flatnonzero(by_name)}
         out["developer"] = dict(
             sorted(((str(k), n) for k, n in developers.items()), key=lambda i: (-i[1], i[0]))[:limit]
         )
-        licences = counted(self.licence[rows], self.licences)
+        licences = counted(self.licence, self.licences)
         out["license"] = dict(
             sorted(
                 (("unknown" if k is None else k, n) for k, n in licences.items()), key=lambda i: (-i[1], i[0])
@@ -399,13 +401,27 @@ class Columns:
             ("openWeights", "open_weights"),
             ("portable", "portable"),
         ):
-            counts = np.bincount(self.verdicts[column][rows], minlength=3)
+            counts = _counts(self.verdicts[column], selected, rows, 3)
             out[name] = dict(
                 sorted(
                     ((words[i], int(counts[i])) for i in range(3) if counts[i]), key=lambda i: (-i[1], i[0])
                 )
             )
         return out
+
+
+FEW_CODES = 8
+"""Codes up to which a facet is counted by comparing each code, not by np.bincount."""
+
+
+def _counts(column: npt.NDArray[Any], selected: Mask, rows: Ints, codes: int) -> Ints:
+    """How many of the `selected` rows (`rows`, the same as ids) hold each code 0..codes-1 of
+    `column`. Few codes: a comparison each over the mask, 0.03 ms at 100,000 rows; np.bincount
+    of the rows' codes casts each to a machine integer first (0.6 ms a facet, and a page with
+    facets counts seven)."""
+    if codes <= FEW_CODES:
+        return np.array([np.count_nonzero((column == code) & selected) for code in range(codes)], dtype=np.int64)
+    return np.bincount(column[rows], minlength=codes)
 
 
 def ordered_page(order: Ints, selected: Mask, offset: int, limit: int) -> Ints:
@@ -445,12 +461,10 @@ def group_counts(keys: Sequence[Ints]) -> list[tuple[int, ...]]:
     for key, low, span in zip(keys, lows, spans, strict=True):
         folded = folded * span + (key - low)
     counts = np.bincount(folded)
-    out = []
-    for code in np.flatnonzero(counts):
-        values = []
-        rest = int(code)
-        for low, span in zip(reversed(lows), reversed(spans), strict=True):
-            rest, digit = divmod(rest, span)
-            values.append(low + digit)
-        out.append((*reversed(values), int(counts[code])))
-    return out
+    codes = np.flatnonzero(counts)
+    digits = []  # each key's values, unfolded for every code at once
+    rest = codes
+    for low, span in zip(reversed(lows), reversed(spans), strict=True):
+        rest, digit = np.divmod(rest, span)
+        digits.append((digit + low).tolist())
+    return list(zip(*reversed(digits), counts[codes].tolist(), strict=True))

@@ -71,6 +71,10 @@ def test_chart_data_matches_the_models(client: TestClient, auth: dict[str, str])
     }
     assert {p["id"]: (p["kind"], p["parameterCount"], p["releaseDate"]) for p in data["points"]} == expected
     assert expected["chart-probe"] == ("llm", 52_000_000_000, "2025-02-03")
+    # By date, then by IRI (the model ids share its prefix): the order a sample is taken in.
+    shown = [(p["releaseDate"], p["id"]) for p in data["points"]]
+    assert shown == sorted(shown) and len(shown) > 5
+    assert all(p["label"] for p in data["points"])
     dated = [m for m in models if m["releaseDate"] is not None]
     per_year = {(r["year"], r["kind"]): r["models"] for r in data["perYear"]}
     assert sum(per_year.values()) == len(dated)
