@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -217,14 +218,15 @@ class KnowledgeGraph:
         The change record is a second request: were the process to die between the two, the
         indexes would not learn of the update until `lmkg reindex`.
         """
-        self.store.update(
-            update,
-            base_iri=base_iri,
-            using_graph_uris=using_graph_uris,
-            using_named_graph_uris=using_named_graph_uris,
-        )
-        self.store.write(self._logged(GraphWrite(), (), every_entry=True))
-        self._index_written()
+        with self._acknowledging():  # reads go on while the index rebuilds (minutes at 100,000)
+            self.store.update(
+                update,
+                base_iri=base_iri,
+                using_graph_uris=using_graph_uris,
+                using_named_graph_uris=using_named_graph_uris,
+            )
+            self.store.write(self._logged(GraphWrite(), (), every_entry=True))
+            self._index_written()
 
     # -- seeding -----------------------------------------------------------------
 
@@ -533,6 +535,17 @@ class KnowledgeGraph:
         """
         if not outcome.written:
             return outcome
+        with self._acknowledging(sync_index):
+            self._commit_locked(outcome, change, mode=mode)
+            if sync_index:
+                self._index_written()
+        return outcome
+
+    def _acknowledging(self, taken_in: bool = True) -> AbstractContextManager[None]:
+        """Around a write that the read index takes in before it is acknowledged (ReadIndex.acknowledging)."""
+        return self._open_read_index().acknowledging() if taken_in else nullcontext()
+
+    def _commit_locked(self, outcome: WriteOutcome, change: GraphWrite, *, mode: WriteMode) -> None:
         with self._write_lock:
             for assessment in outcome.written:
                 model_id = assessment.entry.id
@@ -549,26 +562,24 @@ class KnowledgeGraph:
             self.store.write(change)
             outcome.committed = True
             self.store.write(GraphWrite(replace={**record.head, **record.drop}))
-        if sync_index:
-            self._index_written()
-        return outcome
 
     def delete(self, model_id: str) -> None:
         """Remove an entry and what was inferred from it, in one transaction."""
-        with self._write_lock:
-            if not self.exists(model_id):
-                raise NotFoundError(f"There is no model with id '{model_id}'.")
-            self.store.write(
-                self._logged(
-                    GraphWrite(
-                        replace={model_graph(model_id): Graph()},
-                        inferred_subjects=inferred_subjects_of(model_id),
-                        require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
-                    ),
-                    [model_iri(model_id)],
+        with self._acknowledging():
+            with self._write_lock:
+                if not self.exists(model_id):
+                    raise NotFoundError(f"There is no model with id '{model_id}'.")
+                self.store.write(
+                    self._logged(
+                        GraphWrite(
+                            replace={model_graph(model_id): Graph()},
+                            inferred_subjects=inferred_subjects_of(model_id),
+                            require_present={model_graph(model_id): f"There is no model with id '{model_id}'."},
+                        ),
+                        [model_iri(model_id)],
+                    )
                 )
-            )
-        self._index_written()
+            self._index_written()
 
     # -- whole-graph reasoning (HermiT) -------------------------------------------
 
