@@ -148,6 +148,9 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             "text": sorted(
                 (iri[r], label, d) for r, label, d in db.execute("SELECT rowid, * FROM model_text")
             ),
+            "descriptions": sorted(
+                (iri[r], d) for r, d in db.execute("SELECT rowid, description FROM description_text")
+            ),
             "document": sorted((iri[m], zlib.decompress(b)) for m, b in db.execute("SELECT * FROM document")),
         }
     return content

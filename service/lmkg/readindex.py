@@ -221,7 +221,7 @@ _BATCH = 500
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Bumped when the tables change: an index file of another version is emptied and rebuilt."""
 
 _SCHEMA = """
@@ -272,6 +272,7 @@ CREATE INDEX IF NOT EXISTS lineage_model ON lineage (model);
 CREATE TABLE IF NOT EXISTS document (model INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS applied_change (change TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS model_text USING fts5(label, description, tokenize='trigram');
+CREATE VIRTUAL TABLE IF NOT EXISTS description_text USING fts5(description, tokenize='trigram');
 """
 
 
@@ -921,10 +922,13 @@ def _searched(db: sqlite3.Connection, filters: IndexFilter) -> Hits | None:
     if len(text) >= 3:
         # The trigram tokenizer matches a phrase anywhere in a word, as CONTAINS does.
         phrase = '"' + text.replace('"', '""') + '"'
+        # The descriptions from a table of their own: matched in model_text's description
+        # column, FTS5 read the trigrams' lists of both columns (2.3 ms for none of 100,000
+        # descriptions holding "kestrel", against 0.04 ms so).
         fields = []
-        for column in ("label", "description"):
+        for table, match in (("model_text", f"label : {phrase}"), ("description_text", phrase)):
             (found,) = db.execute(
-                "SELECT group_concat(rowid) FROM model_text WHERE model_text MATCH ?", (f"{column} : {phrase}",)
+                f"SELECT group_concat(rowid) FROM {table} WHERE {table} MATCH ?", (match,)
             ).fetchone()
             fields.append(_numbers(found, np.int64))
         in_label, in_description = fields  # each in rowid order, as FTS5 gives them
@@ -1059,9 +1063,10 @@ class ReadIndex:
         with self._connection() as db:
             db.execute("PRAGMA journal_mode=WAL")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-                tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-                for table in tables:
-                    if table == "model_text" or not table.startswith("model_text"):
+                listed = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'").fetchall()
+                virtual = [name for name, sql in listed if (sql or "").upper().startswith("CREATE VIRTUAL")]
+                for table, _ in listed:  # a full-text table's own tables go with it
+                    if table in virtual or not any(table.startswith(f"{v}_") for v in virtual):
                         db.execute(f"DROP TABLE IF EXISTS {table}")
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.executescript(_SCHEMA)
@@ -1239,6 +1244,7 @@ class ReadIndex:
             "lineage",
             "applied_change",
             "model_text",
+            "description_text",
             "removed",
             "document",
         ):
@@ -1326,6 +1332,7 @@ class ReadIndex:
             for table, column in (("developer", "model"), ("model_class", "model"), ("lineage", "model")):
                 db.execute(f"DELETE FROM {table} WHERE {column} IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model_text WHERE rowid IN ({row_marks})", ids)
+            db.execute(f"DELETE FROM description_text WHERE rowid IN ({row_marks})", ids)
             db.execute(f"DELETE FROM document WHERE model IN ({row_marks})", ids)
             db.execute(f"DELETE FROM model WHERE rowid IN ({row_marks})", ids)
         now = time.time_ns()
@@ -1409,6 +1416,10 @@ class ReadIndex:
             )
         ids = [t[0] for t in texts]
         db.executemany("INSERT INTO model_text (rowid, label, description) VALUES (?, ?, ?)", texts)
+        db.executemany(
+            "INSERT INTO description_text (rowid, description) VALUES (?, ?)",
+            [(rowid, description) for rowid, _, description in texts if description is not None],
+        )
         db.executemany(
             "INSERT INTO developer (model, org, name) VALUES (?, ?, ?)",
             [
