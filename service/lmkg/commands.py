@@ -23,7 +23,7 @@ from lmkg.errors import EntryError, InputError, LmkgError
 from lmkg.knowledge import Assessment, KnowledgeGraph, WriteMode, entries_in, organisations_named
 from lmkg.ontology import export_ontology
 from lmkg.store import OxigraphStore, Store, open_store, sparqltext
-from lmkg.store.remote import term_from_json
+from lmkg.store.remote import plain_value, term_from_json
 from lmkg.validation import ValidationReport
 
 
@@ -313,26 +313,37 @@ class QueryOutput:
     """A query's answer: columns and rows (SELECT), a boolean (ASK) or a graph."""
 
     columns: list[str] = field(default_factory=list)
-    rows: list[dict[str, Identifier]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)  # rdflib terms, or plain values
     boolean: bool | None = None
     graph: Graph | None = None
 
 
-def execute(store: Store, text: str, bindings: Mapping[str, Identifier] | None = None) -> QueryOutput:
-    """Run any query through the engine, keeping the SELECT column order."""
-    read = sparqltext.read(text)
+def execute(
+    store: Store,
+    text: str,
+    bindings: Mapping[str, Identifier] | None = None,
+    *,
+    read: sparqltext.SparqlText | None = None,
+    plain: bool = False,
+) -> QueryOutput:
+    """Run any query through the engine, keeping the SELECT column order. `read`: the query
+    already read (`text` is not read again). With `plain`, a SELECT's values are what JSON
+    holds of each term (plain_value) instead of rdflib terms."""
+    read = read if read is not None else sparqltext.read(text)
     if read.form.makes_graph:
         return QueryOutput(graph=store.construct(text, bindings=bindings))
-    query = read.with_values(bindings)
+    return run_select(store, read.with_values(bindings), plain=plain)
+
+
+def run_select(store: Store, query: str, *, plain: bool = False) -> QueryOutput:
+    """A SELECT or ASK whose text is final (its bindings in it), as `execute` answers it."""
     raw = store.execute(query, select_format="application/sparql-results+json", graph_format="text/turtle")
     document = json.loads(raw.body)
     if "boolean" in document:
         return QueryOutput(boolean=bool(document["boolean"]))
     columns = list(document["head"]["vars"])
-    rows = [
-        {name: term_from_json(value) for name, value in solution.items()}
-        for solution in document["results"]["bindings"]
-    ]
+    convert = plain_value if plain else term_from_json
+    rows = [{name: convert(value) for name, value in solution.items()} for solution in document["results"]["bindings"]]
     return QueryOutput(columns, rows)
 
 

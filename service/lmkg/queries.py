@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,12 @@ class NamedQuery:
 
     @property
     def form(self) -> str:
-        return sparqltext.read(self.text).form.value
+        return self.read.form.value
+
+    @cached_property
+    def read(self) -> sparqltext.SparqlText:
+        """The query's text read once (tokenised), for every run of it."""
+        return sparqltext.read(self.text)
 
     def bindings(self, values: Mapping[str, str | None]) -> dict[str, Identifier]:
         """Typed bindings from text values; unknown names are refused."""

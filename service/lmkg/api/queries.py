@@ -18,12 +18,11 @@ from rdflib import Literal, URIRef
 from rdflib.term import Identifier
 
 from lmkg.api.deps import KGDep
-from lmkg.commands import execute
+from lmkg.commands import execute, run_select
 from lmkg.config import package_data
 from lmkg.knowledge import KnowledgeGraph
 from lmkg.queries import NamedQuery, QueryCatalogue
 from lmkg.readindex import IndexFilter
-from lmkg.store import sparqltext
 from lmkg.vocab import LMKG
 
 _PYTHON_TYPES: dict[str, type] = {"integer": int, "decimal": float, "boolean": bool}
@@ -34,13 +33,6 @@ MAX_PAGE = 10_000
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="rows per page")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="rows to skip")]
-
-
-def _json(value: object) -> Any:
-    if isinstance(value, Literal):
-        python = value.toPython()
-        return python if isinstance(python, bool | int | float | str) else str(value)
-    return None if value is None else str(value)
 
 
 def run_named(
@@ -58,11 +50,11 @@ def run_named(
         answered = _from_index(kg, query, bindings, limit=limit, offset=offset)
         if answered is not None:
             return answered
-    output = execute(kg.store, query.text, bindings)
+    output = execute(kg.store, query.text, bindings, read=query.read, plain=True)
     if output.boolean is not None:
         return {"query": query.name, "boolean": output.boolean}
     end = None if limit is None else offset + limit
-    rows = [{c: _json(row.get(c)) for c in output.columns if c in row} for row in output.rows[offset:end]]
+    rows = [{c: row[c] for c in output.columns if c in row} for row in output.rows[offset:end]]
     return {
         "query": query.name,
         "columns": output.columns,
@@ -104,12 +96,12 @@ def _from_index(
         total, before, iris = kg.read_index.window(
             filters, sort="parameterCount", descending=True, offset=offset, limit=limit
         )
-        text = sparqltext.read(query.text).with_values(bindings, among=("model", [URIRef(i) for i in iris]))
-        output = execute(kg.store, text)
+        text = query.read.with_values(bindings, among=("model", [URIRef(i) for i in iris]))
+        output = run_select(kg.store, text, plain=True)
         if len(output.rows) != len(iris) or len({r.get("model") for r in output.rows}) != len(iris):
             return None
         rows = output.rows[offset - before : offset - before + limit]
-        page = [{c: _json(row.get(c)) for c in output.columns if c in row} for row in rows]
+        page = [{c: row[c] for c in output.columns if c in row} for row in rows]
         return _answer(query, output.columns, page, total, limit, offset)
     if query.name == PER_YEAR and not bindings:
         years = kg.read_index.per_year(str(LMKG.SmallLanguageModel))

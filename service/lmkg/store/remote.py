@@ -142,6 +142,23 @@ def term_from_json(binding: Mapping[str, Any]) -> Identifier:
     return Literal(value)
 
 
+def plain_value(binding: Mapping[str, Any]) -> Any:
+    """What JSON holds of one binding's term: a number or a boolean for a literal whose
+    datatype gives one, else its text (an IRI's, a blank node's label, a literal's lexical
+    form as rdflib writes it). The same as rdflib's toPython of term_from_json(binding), kept
+    when it is a bool, int, float or str, else the term's text, without making a term for an
+    IRI or a string (a page of the headline query: 450 terms, 4 ms)."""
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri" or kind == "bnode":
+        return value
+    datatype = binding.get("datatype")
+    if "xml:lang" in binding or datatype is None or datatype == _XSD_STRING:
+        return value
+    term = _typed(value, datatype)
+    python = term.toPython()
+    return python if isinstance(python, bool | int | float | str) else str(term)
+
+
 _ENDINGS: dict[str, bytes | tuple[bytes, ...]] = {
     "application/sparql-results+json": b"}",
     "application/sparql-results+xml": b"</sparql>",
