@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rdflib import Graph, URIRef
@@ -158,47 +159,67 @@ SELECT DISTINCT ?model ?about ?text ?claimedKind ?curatorNote WHERE {
 Select = Callable[[str], Iterable[Row]]
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """What the store answered for a batch of models' documents (`fetch`), to build them from."""
+
+    models: Sequence[URIRef]
+    rows: dict[str, list[Row]]  # by model IRI: its entry's triples, classes and verdicts
+    claims: dict[str, list[Row]]  # by model IRI: the claims about it or its family
+
+
 def documents(select: Select, models: Sequence[URIRef]) -> dict[str, bytes]:
     """The documents (as json_bytes) of the entries among `models`, by their IRIs, read with
     `select` (a store's select, or the read index's TSV reader) in two queries; an IRI without
     an entry graph has none. Callers keep a batch to a few hundred models."""
+    return build(fetch(select, models))
+
+
+def fetch(select: Select, models: Sequence[URIRef]) -> Fetched:
+    """The store's part of `documents`: two queries, and nothing built (a rebuild asks for the
+    next batch while it builds this one)."""
     if not models:
-        return {}
+        return Fetched(models, {}, {})
     ids = {m: model_id_of(str(m)) for m in models}
     entries = " ".join(f"({m.n3()} {model_graph(i).n3()})" for m, i in ids.items() if i is not None)
     named = " ".join(m.n3() for m in models)
-    rows = select(
-        _DOCUMENTS
-        % {
-            "lmkg": iri(str(LMKG)),
-            "entries": f"VALUES (?model ?entry) {{ {entries} }}",
-            "models": f"VALUES ?model {{ {named} }}",
-            "inferred": GRAPH_INFERRED.n3(),
-        }
-    )
     by_model: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_model[str(row["model"])].append(row)
+    if entries:
+        for row in select(
+            _DOCUMENTS
+            % {
+                "lmkg": iri(str(LMKG)),
+                "entries": f"VALUES (?model ?entry) {{ {entries} }}",
+                "models": f"VALUES ?model {{ {named} }}",
+                "inferred": GRAPH_INFERRED.n3(),
+            }
+        ):
+            by_model[str(row["model"])].append(row)
     sources = URIRef(str(GRAPH_SOURCE_NS)).n3()
     claim_rows: dict[str, list[Row]] = defaultdict(list)
     for row in select(
         _CLAIMS_OF
         % {
             "lmkg": iri(str(LMKG)),
-            "models": "VALUES (?model ?sourceGraphs) { %s }"
-            % " ".join(f"({m.n3()} {sources})" for m in models),
+            "models": "VALUES (?model ?sourceGraphs) { %s }" % " ".join(f"({m.n3()} {sources})" for m in models),
             "pattern": CLAIMS_PATTERN,
         }
     ):
         claim_rows[str(row["model"])].append(row)
+    return Fetched(models, by_model, claim_rows)
+
+
+def build(fetched: Fetched) -> dict[str, bytes]:
+    """The documents of a fetched batch (see `documents`)."""
     found: dict[str, bytes] = {}
-    for model, model_id in ids.items():
+    for model in fetched.models:
+        model_id = model_id_of(str(model))
         if model_id is None:
             continue
-        graph, verdict_graph, classes = _read(model, by_model.get(str(model), ()))
+        graph, verdict_graph, classes = _read(model, fetched.rows.get(str(model), ()))
         if not len(graph):
             continue
-        claims = [claim.as_json() for claim in claims_from_rows(claim_rows.get(str(model), ()))]
+        claims = [claim.as_json() for claim in claims_from_rows(fetched.claims.get(str(model), ()))]
         document = model_json(model_id, graph, classes, verdicts_from_inferred(verdict_graph, model), claims)
         found[str(model)] = json_bytes(document)
     return found

@@ -67,6 +67,7 @@ import uuid
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -83,7 +84,7 @@ from rdflib.term import Identifier
 
 from lmkg.config import Settings
 from lmkg.entries import LISTED_KINDS, slugify
-from lmkg.lookup import Select, documents
+from lmkg.lookup import Select, build, fetch
 from lmkg.models_query import SORT_KEYS, ModelFilter, ModelSummary
 from lmkg.readcolumns import MISSING, UNKNOWN, Columns, group_counts, ordered_page, page
 from lmkg.store import Store
@@ -1370,16 +1371,25 @@ class ReadIndex:
     @staticmethod
     def _write_documents(db: sqlite3.Connection, iris: Sequence[str], select: Select) -> None:
         """Read the look-up documents of the indexed entries `iris` from the store
-        (lmkg.lookup.documents, with `select`) and keep each beside its row, compressed."""
-        for start in range(0, len(iris), _BATCH):
-            part = list(iris[start : start + _BATCH])
-            marks = ",".join("?" * len(part))
-            rowids = dict(db.execute(f"SELECT iri, rowid FROM model WHERE iri IN ({marks})", part))
-            found = documents(select, [URIRef(i) for i in part])
-            db.executemany(
-                "INSERT OR REPLACE INTO document (model, body) VALUES (?, ?)",
-                [(rowids[i], zlib.compress(body, 1)) for i, body in found.items() if i in rowids],
-            )
+        (lmkg.lookup, with `select`) and keep each beside its row, compressed. Past one batch,
+        the store is asked for the next batch in a thread while this one is built: the engine
+        answers without holding the GIL (a rebuild at 100,000 entries: 301 s, 29% of it
+        waiting for the engine)."""
+        batches = [[URIRef(i) for i in iris[start : start + _BATCH]] for start in range(0, len(iris), _BATCH)]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lmkg-index-fetch") as pool:
+            coming = pool.submit(fetch, select, batches[0]) if batches else None
+            for number, batch in enumerate(batches):
+                assert coming is not None
+                fetched = coming.result()
+                if number + 1 < len(batches):
+                    coming = pool.submit(fetch, select, batches[number + 1])
+                part = [str(m) for m in batch]
+                marks = ",".join("?" * len(part))
+                rowids = dict(db.execute(f"SELECT iri, rowid FROM model WHERE iri IN ({marks})", part))
+                db.executemany(
+                    "INSERT OR REPLACE INTO document (model, body) VALUES (?, ?)",
+                    [(rowids[i], zlib.compress(body, 1)) for i, body in build(fetched).items() if i in rowids],
+                )
 
     @staticmethod
     def _replace_org_labels(db: sqlite3.Connection, orgs: Mapping[str, set[str]]) -> None:
