@@ -201,8 +201,13 @@ class KnowledgeGraph:
         (StoreBusyError, StoreUnavailableError) must not turn it into a 503 that invites a
         retry: the change log holds the write, and the next read's sync takes it in."""
         try:
-            self.read_index  # noqa: B018 - the property syncs
+            self._open_read_index().sync(taking_in=True)
         except (StoreError, StoreBusyError) as exc:
+            try:
+                owed = self.store.completed_generation()
+            except Exception:  # not known: every read syncs from now on
+                owed = None
+            self._open_read_index().owe(owed)
             log.warning("the read index will take in a committed write at the next read: %s", exc)
 
     def update(
@@ -539,6 +544,8 @@ class KnowledgeGraph:
             self._commit_locked(outcome, change, mode=mode)
             if sync_index:
                 self._index_written()
+            else:
+                self._open_read_index().owe(self.store.completed_generation())
         return outcome
 
     def _acknowledging(self, taken_in: bool = True) -> AbstractContextManager[None]:

@@ -1055,6 +1055,7 @@ class ReadIndex:
         self._sync_lock = threading.Lock()
         self._confirmed_generation: int | None = None
         self._acknowledging = 0  # writes of this process committed or committing, not yet taken in
+        self._owed: int | None = None  # a change count with acknowledged writes the index may not have
         self._acknowledging_lock = threading.Lock()
         self._version = 0  # the version the open write transaction stamps its rows with
         self._columns = Columns()
@@ -1155,14 +1156,22 @@ class ReadIndex:
         pruned = _python(rows[0].get("pruned"))
         return str(rows[0]["last"]), int(pruned) if isinstance(pruned, int) else None
 
-    def sync(self) -> None:
-        """Bring the index up to the store's last change (see the module docstring)."""
+    def sync(self, *, taking_in: bool = False) -> None:
+        """Bring the index up to the store's last change (see the module docstring).
+        `taking_in`: for a write of this process before it is acknowledged, which waits for any
+        catch-up under way and then takes itself in; a read may go on without (`acknowledging`)."""
         # Every write completed by now (the one in progress, not acknowledged, may wait): the
         # store's change count when the last of them let the store's lock go.
         generation = self.store.completed_generation()
         if self._current_at(generation):
             return  # nothing was written since this process last saw the index current
-        if generation is not None and self._acknowledging and self._sync_lock.locked():
+        if (
+            not taking_in
+            and generation is not None
+            and self._acknowledging
+            and self._sync_lock.locked()
+            and not self._owing()
+        ):
             # Another thread is bringing the index up to date while a write of this process
             # waits for it before it is acknowledged: a read that began meanwhile is concurrent
             # with that write and need not see it, and what the other workers sharing this file
@@ -1197,6 +1206,18 @@ class ReadIndex:
         finally:
             with self._acknowledging_lock:
                 self._acknowledging -= 1
+
+    def owe(self, generation: int | None) -> None:
+        """Writes up to the change count `generation` were acknowledged without this index
+        taking them in (a bulk import's batches, or a catch-up the store refused): until a sync
+        passes that count, every read syncs, whatever else is under way (None: a count not
+        known, and every read syncs from now on)."""
+        with self._acknowledging_lock:
+            self._owed = max(self._owed or 0, generation) if generation is not None else -1
+
+    def _owing(self) -> bool:
+        owed, confirmed = self._owed, self._confirmed_generation
+        return owed is not None and (owed < 0 or confirmed is None or confirmed < owed)
 
     def _current_at(self, generation: int | None) -> bool:
         """Whether the index holds every write completed by the change count `generation`:
